@@ -1,0 +1,38 @@
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+
+/** Where everything lives under `state_dir` (SPEC §6). One place, so no module invents a path. */
+export interface StatePaths {
+  stateDir: string;
+  stageDir: string;
+  lockFile: string;
+  disabledFile: string;
+  releasesDir: string;
+  spoolDir: string;
+  reportsDir: string;
+  statusFile: string;
+  puppetDir: string;
+  /** Desired-value digests and recent corrections, for corrective/intentional/flapping (SPEC §5). */
+  driftStateFile: string;
+  /** started_at of the newest report written to latest/ (a late spooled report never overwrites it). */
+  latestMarkerFile: string;
+  daemonFile: string;
+}
+
+export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): StatePaths {
+  const root = config.state_dir;
+  return {
+    stateDir: root,
+    stageDir: config.stage_dir,
+    lockFile: join(root, 'run.lock'),
+    disabledFile: join(root, 'disabled'),
+    releasesDir: join(root, 'releases'),
+    spoolDir: join(root, 'spool'),
+    reportsDir: join(root, 'reports'),
+    statusFile: join(root, 'status.json'),
+    puppetDir: join(root, 'puppet'),
+    driftStateFile: join(root, 'drift-state.json'),
+    latestMarkerFile: join(root, 'latest-uploaded.json'),
+    daemonFile: join(root, 'daemon.json'),
+  };
+}
