@@ -40,7 +40,7 @@ export function parseConfig(text: string, path: string, fileExists: (file: strin
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentError('config', `${name}: expected a mapping of settings at the top level, got ${describe(raw)}`);
   }
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     throw new AgentError('config', parsed.error.issues.map((issue) => `${name}: ${formatIssue(issue)}`).join('\n'));
   }
@@ -57,7 +57,8 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     return issue.keys.map((key) => `${at ? `${at}.` : ''}${key}: unknown key`).join('; ');
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return `${at}: required, expected ${issue.expected}`;
+    const expected = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number' }[issue.expected as string];
+    return `${at}: required, expected ${expected ?? issue.expected}`;
   }
   return `${at || '(top level)'}: ${issue.message}`;
 }

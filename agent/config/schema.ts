@@ -21,7 +21,10 @@ const count = (max = Number.MAX_SAFE_INTEGER) =>
     .int({ error: (issue) => `expected a whole number, got ${describe(issue.input)}` })
     .min(0, { error: (issue) => `expected a whole number 0-${max}, got ${describe(issue.input)}` })
     .max(max, { error: (issue) => `expected a whole number 0-${max}, got ${describe(issue.input)}` });
-const argvList = z.array(z.array(text).min(1, { error: 'expected a non-empty argv list' }), {
+const argv = z
+  .array(text, { error: (issue) => `expected an argv list like ["/usr/local/bin/hook", "arg"], got ${describe(issue.input)}` })
+  .min(1, { error: 'expected a non-empty argv list' });
+const argvList = z.array(argv, {
   error: (issue) => `expected a list of argv lists like [["/usr/local/bin/hook", "arg"]], got ${describe(issue.input)}`,
 });
 

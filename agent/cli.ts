@@ -1,0 +1,105 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AgentError } from './errors.js';
+import { parseDuration } from './config/duration.js';
+
+/** argv → a command and its options. Pure: no file, no environment, no exit. */
+type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  options: OptionSpec;
+  /** How many positional arguments the command takes: [min, max]. */
+  positionals: [number, number];
+}
+
+const common: OptionSpec = {
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export const COMMANDS = {
+  'run-now': {
+    summary: 'one run now, in this process, with progress on stderr',
+    usage:
+      'agent run-now [--noop] [--no-sync] [--wait DUR | --no-wait] [--force] [--allow-downgrade] [--json] [--config PATH]',
+    options: {
+      noop: { type: 'boolean' },
+      'no-sync': { type: 'boolean' },
+      wait: { type: 'string' },
+      'no-wait': { type: 'boolean' },
+      force: { type: 'boolean' },
+      'allow-downgrade': { type: 'boolean' },
+      json: { type: 'boolean' },
+      trigger: { type: 'string' },
+    },
+    positionals: [0, 0],
+  },
+  status: {
+    summary: 'the last run, the next one, the lock holder, the spool',
+    usage: 'agent status [--json] [--config PATH]',
+    options: { json: { type: 'boolean' } },
+    positionals: [0, 0],
+  },
+  config: {
+    summary: 'config check: validate the config file and print it resolved (secrets masked)',
+    usage: 'agent config check [--config PATH]',
+    options: {},
+    positionals: [1, 1],
+  },
+} satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export interface ParsedCommand {
+  name: CommandName;
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export type CommandLine = ParsedCommand | { name: 'help'; text: string } | { name: 'version' };
+
+export const TRIGGERS = ['schedule', 'boot', 'run-now', 'fleet', 'signal'] as const;
+
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') return { name: 'help', text: overview() };
+  if (name === '--version' || name === 'version') return { name: 'version' };
+  if (!(name in COMMANDS)) throw new AgentError('usage', `unknown command "${name}"\n\n${overview()}`);
+  const spec: CommandSpec = COMMANDS[name as CommandName];
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...rest], options: { ...common, ...spec.options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new AgentError('usage', `${(error as Error).message}\nusage: ${spec.usage}`);
+  }
+  if (parsed.values.help) return { name: 'help', text: `usage: ${spec.usage}\n  ${spec.summary}` };
+  const [min, max] = spec.positionals;
+  if (parsed.positionals.length < min || parsed.positionals.length > max) {
+    throw new AgentError('usage', `wrong number of arguments\nusage: ${spec.usage}`);
+  }
+  const command: ParsedCommand = { name: name as CommandName, values: parsed.values as ParsedCommand['values'], positionals: parsed.positionals };
+  checkCommand(command, spec);
+  return command;
+}
+
+/** Option rules parseArgs cannot express. */
+function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
+  const { values } = command;
+  const fail = (message: string) => {
+    throw new AgentError('usage', `${message}\nusage: ${spec.usage}`);
+  };
+  if (command.name === 'config' && command.positionals[0] !== 'check') fail(`unknown config subcommand "${command.positionals[0]}"`);
+  if (typeof values.wait === 'string' && parseDuration(values.wait) === undefined) {
+    fail(`--wait: expected a duration like 30s or 10m, got "${values.wait}"`);
+  }
+  if (values.wait !== undefined && values['no-wait']) fail('--wait and --no-wait exclude each other');
+  if (typeof values.trigger === 'string' && !(TRIGGERS as readonly string[]).includes(values.trigger)) {
+    fail(`--trigger: expected one of ${TRIGGERS.join(', ')}, got "${values.trigger}"`);
+  }
+}
+
+export function overview(): string {
+  const rows = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(10)} ${spec.summary}`);
+  return ['usage: agent <command> [options]', '', 'commands:', ...rows, '', 'Every command takes --config PATH and --help.'].join('\n');
+}

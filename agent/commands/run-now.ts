@@ -1,0 +1,79 @@
+import type { ParsedCommand } from '../cli.js';
+import type { CommandIo } from './io.js';
+import { configFor, commandLog } from './io.js';
+import { statePaths } from '../run/paths.js';
+import { resolveIdentity } from '../run/identity.js';
+import { runOnce } from '../run/run-once.js';
+import { streamProgress, formatSeconds } from '../run/progress.js';
+import { acquireRunLock } from '../lock/run-lock.js';
+import { parseDuration } from '../config/duration.js';
+import { exec } from '../adapters/exec.js';
+import { isAgentError } from '../errors.js';
+import type { Report, Trigger } from '../report/types.js';
+import { shortId } from '../run/source-stage.js';
+
+/** EX_TEMPFAIL (sysexits.h): another run holds the lock; try again later. */
+export const EXIT_LOCKED = 75;
+const DEFAULT_WAIT = '10m';
+
+/** `agent run-now`: one run in this process, progress on stderr, the run's exit code (SPEC §2). */
+export async function runNowCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
+  const { values } = command;
+  const { config } = configFor(values, io.env);
+  const json = values.json === true;
+  const log = await commandLog(io, config, { toStderr: json });
+  const progress = streamProgress((text) => io.stderr.write(text));
+  const paths = statePaths(config);
+  const trigger = (values.trigger as Trigger | undefined) ?? 'run-now';
+  const waitMs = values['no-wait'] ? 0 : (parseDuration(String(values.wait ?? DEFAULT_WAIT)) ?? 0);
+
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  let lock;
+  try {
+    lock = await acquireRunLock(paths.lockFile, log, { trigger, waitMs, signal: abort.signal });
+  } catch (error) {
+    if (!isAgentError(error, 'lock_busy')) throw error;
+    io.stderr.write(`agent: ${error.message}${waitMs ? ` (waited ${formatSeconds(waitMs)})` : ''}\n`);
+    return EXIT_LOCKED;
+  }
+  try {
+    const identity = resolveIdentity(config, log);
+    const report = await runOnce(
+      { exec, log, now: () => new Date() },
+      { config, paths, identity, lock, progress, signal: abort.signal },
+      {
+        trigger,
+        mode: values.noop ? 'noop' : config.puppet.mode,
+        noSync: values['no-sync'] === true,
+        allowDowngrade: values['allow-downgrade'] === true,
+        shouldApply: () => true, // run-now always applies (SPEC §1)
+      },
+    );
+    io.stderr.write(`${summaryLine(report)}\n`);
+    if (json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return report.exit_code;
+  } finally {
+    lock.release();
+    process.off('SIGTERM', stop);
+    process.off('SIGINT', stop);
+  }
+}
+
+/** The closing line an operator reads first. */
+export function summaryLine(report: Report): string {
+  const { drift } = report;
+  const parts = [
+    `${drift.out_of_sync} out of sync (${drift.corrective} corrective, ${drift.intentional} intentional)`,
+    `${drift.failed} failed`,
+  ];
+  if (drift.flapping > 0) parts.push(`${drift.flapping} flapping`);
+  const release = report.apply.release_id ?? report.source.release_id;
+  const problems = [report.source.error, report.apply.error].filter(Boolean).map((text) => String(text).split('\n')[0]);
+  return [
+    `agent: result   ${report.result} (exit ${report.exit_code}) in ${formatSeconds(report.duration_ms)}: ${parts.join(', ')}; release ${shortId(release)}; run ${report.run_id}`,
+    ...problems.map((problem) => `agent: error    ${problem}`),
+  ].join('\n');
+}

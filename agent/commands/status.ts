@@ -1,0 +1,64 @@
+import type { ParsedCommand } from '../cli.js';
+import type { CommandIo } from './io.js';
+import { configFor } from './io.js';
+import { statePaths } from '../run/paths.js';
+import { readStatusFile, type RunSummary, type StatusFile } from '../run/status-file.js';
+import { readLockHolder, type LockHolder } from '../lock/run-lock.js';
+import { spoolStats } from '../report/spool.js';
+import { formatSeconds } from '../run/progress.js';
+
+export interface StatusView extends StatusFile {
+  daemon: { pid: number; started_at: string } | null;
+  lock: { pid: number; started_at: string; trigger: string } | null;
+  disabled: null;
+  spool: { count: number; oldest_at: string | null };
+}
+
+/** `agent status`: status.json plus the live parts (lock, spool). Exits 0 whatever the last run did. */
+export async function statusCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
+  const { config } = configFor(command.values, io.env);
+  const paths = statePaths(config);
+  const saved = await readStatusFile(paths.statusFile);
+  const holder = readLockHolder(paths.lockFile);
+  const view: StatusView = {
+    schema: 'agent.status/v1',
+    last_run: saved?.last_run ?? null,
+    last_apply: saved?.last_apply ?? null,
+    next_run_at: saved?.next_run_at ?? null,
+    daemon: null,
+    lock: holder ? lockView(holder) : null,
+    disabled: null,
+    spool: await spoolStats(paths),
+  };
+  io.stdout.write(command.values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(view, new Date()));
+  return 0;
+}
+
+function lockView(holder: LockHolder): StatusView['lock'] {
+  return { pid: holder.pid, started_at: holder.started_at, trigger: holder.trigger };
+}
+
+export function formatStatus(view: StatusView, now: Date): string {
+  const lines = [
+    `last run:    ${describeRun(view.last_run, now)}`,
+    `last apply:  ${describeRun(view.last_apply, now)}`,
+    `next run:    ${view.next_run_at ?? 'not scheduled (no daemon)'}`,
+    `daemon:      ${view.daemon ? `pid ${view.daemon.pid} since ${view.daemon.started_at}` : 'not running'}`,
+    `run lock:    ${view.lock ? `held by pid ${view.lock.pid} (${view.lock.trigger}) since ${view.lock.started_at}` : 'free'}`,
+    `disabled:    ${view.disabled ? JSON.stringify(view.disabled) : 'no'}`,
+    `spool:       ${view.spool.count} report${view.spool.count === 1 ? '' : 's'} waiting${view.spool.oldest_at ? `, oldest ${view.spool.oldest_at}` : ''}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function describeRun(run: RunSummary | null, now: Date): string {
+  if (!run) return 'never';
+  const ago = formatSeconds(now.getTime() - Date.parse(run.finished_at));
+  const { drift } = run;
+  const release = run.release_id ? run.release_id.slice(0, 12) : '(none)';
+  return (
+    `${run.result} (exit ${run.exit_code}), ${run.trigger}, ${run.mode}, apply ${run.apply.status}, ` +
+    `${ago} ago, took ${formatSeconds(run.duration_ms)}, release ${release}, source ${run.source_status}; ` +
+    `drift: ${drift.out_of_sync} out of sync, ${drift.corrective} corrective, ${drift.failed} failed, ${drift.flapping} flapping`
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * One run (SPEC §1), under the run lock the caller holds:
+ *
+ *   poll ──► stage ──► verify ──► activate      source stage: a new verified release, or the last good one
+ *                                     │
+ *                          apply (puppet apply)   apply stage: Puppet on the active release → drift
+ *                                     │
+ *             report: spool (fsync) ──► S3 ──► status.json
+ *
+ * Never throws: whatever happens ends in a report, and the report's exit code is the run's.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Deps } from '../deps.js';
+import type { Config } from '../config/schema.js';
+import type { StatePaths } from './paths.js';
+import type { Identity } from './identity.js';
+import type { Progress } from './progress.js';
+import type { RunLock } from '../lock/run-lock.js';
+import type { Mode, Report, Trigger } from '../report/types.js';
+import { EMPTY_DRIFT } from '../report/types.js';
+import { buildReport } from '../report/build.js';
+import { describeError } from '../errors.js';
+import { agentVersion } from '../version.js';
+import { syncRelease } from './source-stage.js';
+import { applyActiveRelease, skippedApply } from './apply-stage.js';
+import { finishReport, deliverPending } from './report-stage.js';
+
+export interface RunRequest {
+  trigger: Trigger;
+  mode: Mode;
+  /** Apply the active release without polling the source (`run-now --no-sync`). */
+  noSync: boolean;
+  allowDowngrade: boolean;
+  /** Decides, after the poll, whether Puppet runs; run-now always applies (SPEC §1). */
+  shouldApply: (poll: { releaseChanged: boolean; sourceFailed: boolean }) => boolean;
+}
+
+export interface RunContext {
+  config: Readonly<Config>;
+  paths: StatePaths;
+  identity: Identity;
+  lock: RunLock;
+  progress: Progress;
+  signal?: AbortSignal;
+}
+
+export async function runOnce(deps: Deps, context: RunContext, request: RunRequest): Promise<Report> {
+  const startedAt = deps.now();
+  const runId = randomUUID();
+  const log = deps.log.child({ run_id: runId, trigger: request.trigger });
+  const runDeps = { ...deps, log };
+  const { config, identity } = context;
+
+  const base = {
+    runId,
+    agentVersion: agentVersion(),
+    trigger: request.trigger,
+    mode: request.mode,
+    instance: identity,
+    startedAt,
+    redact: config.report.redact.map((pattern) => new RegExp(pattern, 'g')),
+  };
+  let report: Report;
+  try {
+    await deliverPending(runDeps, context);
+    const synced = await syncRelease(runDeps, context, request);
+    const releaseChanged = synced.source.status === 'updated';
+    const sourceFailed = synced.source.status === 'unreachable' || synced.source.status === 'rejected';
+    const apply = request.shouldApply({ releaseChanged, sourceFailed })
+      ? await applyActiveRelease(runDeps, context, { mode: request.mode, active: synced.active, runId })
+      : skippedApply(synced.active);
+    const finishedAt = deps.now();
+    report = buildReport({
+      ...base,
+      finishedAt,
+      nextDueAt: nextDueAt(config, finishedAt),
+      source: synced.source,
+      apply: apply.outcome,
+      drift: apply.drift,
+      agentError: apply.agentError,
+    });
+  } catch (error) {
+    log.error({ err: error }, 'run failed inside the agent');
+    const finishedAt = deps.now();
+    report = buildReport({
+      ...base,
+      finishedAt,
+      nextDueAt: nextDueAt(config, finishedAt),
+      source: { type: config.source.type, url_or_bucket: sourceLocation(config), status: 'skipped', release_id: null, files_changed: 0, bytes_transferred: 0 },
+      apply: { status: 'skipped', release_id: null, puppet_version: null, puppet_exit_code: null, duration_ms: 0 },
+      drift: EMPTY_DRIFT,
+      agentError: `internal error: ${describeError(error)}`,
+    });
+  }
+  return finishReport(runDeps, context, report);
+}
+
+/** When the fleet should next hear from this host: an apply happens at least every drift_check_every. */
+export function nextDueAt(config: Pick<Config, 'drift_check_every' | 'splay'>, finishedAt: Date): Date {
+  return new Date(finishedAt.getTime() + config.drift_check_every + config.splay);
+}
+
+export function sourceLocation(config: Pick<Config, 'source'>): string {
+  const { source } = config;
+  return source.type === 's3' ? `s3://${source.bucket ?? ''}/${source.prefix}` : (source.url ?? '');
+}

@@ -1,0 +1,75 @@
+import type { Deps } from '../deps.js';
+import type { SourceOutcome } from '../report/types.js';
+import type { ActiveRelease } from '../source/types.js';
+import type { RunContext, RunRequest } from './run-once.js';
+import { fetchRsyncRelease } from '../source/rsync.js';
+import { readActiveRelease, activateRelease } from '../release/activate.js';
+import { pruneReleases, removeStaleStaging } from '../release/prune.js';
+import { isAgentError, describeError } from '../errors.js';
+import { sourceLocation } from './run-once.js';
+
+/** Releases kept on disk besides nothing else: the active one and two to roll back to (SPEC §1.4). */
+const KEEP_RELEASES = 3;
+
+export interface SyncedRelease {
+  source: SourceOutcome;
+  /** The release to apply: the new one when the source gave one, else the last good one (or none). */
+  active: ActiveRelease | null;
+}
+
+/** poll → stage → verify → activate. A source that fails leaves the last good release active. */
+export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: RunContext, request: RunRequest): Promise<SyncedRelease> {
+  const { config, paths, progress } = context;
+  await removeStaleStaging(paths);
+  const active = await readActiveRelease(paths);
+  const outcome = (fields: Partial<SourceOutcome> & Pick<SourceOutcome, 'status'>): SourceOutcome => ({
+    type: config.source.type,
+    url_or_bucket: sourceLocation(config),
+    release_id: active?.id ?? null,
+    files_changed: 0,
+    bytes_transferred: 0,
+    ...fields,
+  });
+  if (request.noSync) {
+    progress.note(`poll     skipped (--no-sync): applying the active release ${shortId(active?.id)}`);
+    return { source: outcome({ status: 'skipped' }), active };
+  }
+
+  const started = performance.now();
+  progress.started('poll', `${config.source.type} ${sourceLocation(config)}`);
+  try {
+    const fetched = await fetchRsyncRelease(deps, config, paths, active, context.signal);
+    if (fetched.status === 'unchanged') {
+      progress.finished('poll', `unchanged, release ${shortId(fetched.releaseId)}`, performance.now() - started);
+      return { source: outcome({ status: 'unchanged', release_id: fetched.releaseId }), active };
+    }
+    progress.finished(
+      'stage',
+      `release ${shortId(fetched.releaseId)} staged and verified: ${fetched.filesChanged} files changed, ${fetched.bytesTransferred} bytes`,
+      performance.now() - started,
+    );
+    const activateStarted = performance.now();
+    await activateRelease(paths, fetched.releaseId, deps.log);
+    await pruneReleases(paths, KEEP_RELEASES, deps.log);
+    progress.finished('activate', `${paths.stageDir} -> release ${shortId(fetched.releaseId)}`, performance.now() - activateStarted);
+    const source = outcome({
+      status: 'updated',
+      release_id: fetched.releaseId,
+      files_changed: fetched.filesChanged,
+      bytes_transferred: fetched.bytesTransferred,
+    });
+    return { source, active: { id: fetched.releaseId, dir: fetched.releaseDir } };
+  } catch (error) {
+    const rejected = isAgentError(error, 'source_rejected');
+    if (!rejected && !isAgentError(error, 'source_unreachable')) throw error;
+    const message = describeError(error);
+    deps.log.warn({ err: message, last_good: active?.id ?? null }, rejected ? 'release rejected' : 'manifest source unreachable');
+    progress.finished('poll', `${rejected ? 'REJECTED' : 'UNREACHABLE'}: ${message}`, performance.now() - started);
+    progress.note(active ? `using the last good release ${shortId(active.id)}` : 'no good release on this host: nothing to apply');
+    return { source: outcome({ status: rejected ? 'rejected' : 'unreachable', release_id: null, error: message }), active };
+  }
+}
+
+export function shortId(id: string | null | undefined): string {
+  return id ? id.slice(0, 12) : '(none)';
+}
