@@ -1,0 +1,22 @@
+// Runs s3rver in its own process (tests/helpers/s3.ts and the demo start it), so the server's CPU
+// work never competes with the code under test and its listing works past 1,000 keys
+// (the parent passes NODE_OPTIONS=--openssl-legacy-provider: s3rver encrypts continuation tokens with DES).
+// argv: PORT DIRECTORY BUCKET...
+import S3rver from 's3rver';
+
+const [port, directory, ...buckets] = process.argv.slice(2);
+const server = new S3rver({
+  address: '127.0.0.1',
+  port: Number(port),
+  directory,
+  silent: true,
+  configureBuckets: buckets.map((name) => ({ name })),
+});
+await server.run();
+process.stdout.write(`ready ${port}\n`);
+const stop = async () => {
+  await server.close();
+  process.exit(0);
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
