@@ -78,10 +78,23 @@ export async function applyActiveRelease(
   if (failed) outcome.error = run.errorLines.join('\n') || `puppet apply exited ${code}`;
   progress.finished(
     'apply',
-    `${outcome.status}: ${drift.resources_total} resources, ${drift.out_of_sync} out of sync (${drift.corrective} corrective, ${drift.intentional} intentional), ${drift.failed} failed`,
+    `${mode === 'noop' && !failed ? 'noop' : outcome.status}: ${drift.resources_total} resources, ${drift.out_of_sync} out of sync (${drift.corrective} corrective, ${drift.intentional} intentional), ${drift.failed} failed`,
     run.durationMs,
   );
+  for (const line of describeResources(drift)) progress.note(line);
   return { outcome, drift };
+}
+
+/** What was out of line, one resource a line, for the operator watching run-now. */
+const LISTED_RESOURCES = 20;
+export function describeResources(drift: Drift): string[] {
+  const lines = drift.resources.slice(0, LISTED_RESOURCES).map((resource) => {
+    const what = resource.events.map((event) => `${event.property} ${event.status === 'noop' ? 'would change' : event.status}`).join(', ');
+    const tags = [resource.failed ? 'FAILED' : '', resource.corrective_change ? 'drift' : 'new', resource.flapping ? 'flapping' : ''].filter(Boolean);
+    return `  ${resource.resource}: ${what || 'out of sync'} (${tags.join(', ')})`;
+  });
+  const more = drift.resources.length - LISTED_RESOURCES;
+  return more > 0 ? [...lines, `  ... and ${more} more in the report`] : lines;
 }
 
 /** A scheduled poll that found nothing new and no apply due: Puppet does not run (SPEC §1). */

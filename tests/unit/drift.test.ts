@@ -35,7 +35,7 @@ describe('classifyDrift on the captured Puppet runs', () => {
     expect(second).toMatchObject({ out_of_sync: 0, corrective: 0, intentional: 0, resources: [] });
     // the file was created with `ensure`; its content drifted later under the same release: drift
     expect(noop).toMatchObject({ out_of_sync: 1, corrective: 1, intentional: 0 });
-    expect(noop.resources[0]).toMatchObject({ corrective_change: true, flapping: false });
+    expect(noop!.resources[0]).toMatchObject({ corrective_change: true, flapping: false });
     expect(corrected).toMatchObject({ out_of_sync: 1, corrective: 1, intentional: 0 });
   });
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { reportKey, latestKey, registryKey, normalizePrefix, compactTimestamp } from '../../agent/report/keys.js';
 
-const report = { started_at: '2026-11-25T23:59:58.123Z', run_id: '0b7c2f4e-1a2b-4c3d-8e9f-001122334455', instance: { id: 'i-0abc' } };
+const report = { started_at: '2026-11-25T23:59:58.123Z', run_id: '0b7c2f4e-1a2b-4c3d-8e9f-001122334455', instance: { id: 'i-0abc', hostname: 'h', private_ip: null } };
 
 describe('S3 keys (SPEC §4)', () => {
   it('partitions reports by UTC date, then instance', () => {

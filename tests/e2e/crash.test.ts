@@ -1,0 +1,69 @@
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { startS3Server, type S3Server } from '../helpers/s3.js';
+import { createAgentHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
+import { isSameProcessAlive } from '../../agent/adapters/proc.js';
+
+/** A run killed with -9 in the middle of Puppet: the lock must not block, and its Puppet must not live on. */
+const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
+let s3: S3Server;
+let host: AgentHost;
+let dist: string;
+
+beforeAll(async () => {
+  s3 = await startS3Server();
+  dist = mkdtempSync(join(tmpdir(), 'agent-dist-'));
+  cpSync(FIXTURE, dist, { recursive: true });
+  host = createAgentHost({ source: { url: dist }, report: { bucket: 'fleet-reports', endpoint: s3.endpoint, force_path_style: true } }, s3.env);
+});
+afterAll(async () => {
+  host?.remove();
+  rmSync(dist, { recursive: true, force: true });
+  await s3?.remove();
+});
+
+describe('a run killed mid-Puppet', () => {
+  it('leaves the release active, and the next run ends the orphaned Puppet and proceeds', async () => {
+    expect((await host.run(['run-now'])).exitCode).toBe(2);
+    const release = readlinkSync(host.stageDir);
+    writeFileSync(join(dist, 'manifests/site.pp'), `${readFileSync(join(dist, 'manifests/site.pp'), 'utf8')}\nexec { 'slow': command => '/bin/sleep 120', timeout => 0 }\n`);
+
+    const victim = execa(process.execPath, [AGENT_BIN, 'run-now', '--config', host.configPath], { env: host.env, reject: false });
+    const lockFile = join(host.stateDir, 'run.lock');
+    const holder = await waitFor(() => {
+      const text = readFileSync(lockFile, 'utf8');
+      const parsed = text ? (JSON.parse(text) as { puppet_pgid?: number; puppet_start_time?: string }) : {};
+      return parsed.puppet_pgid ? parsed : undefined;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // Puppet is now inside the sleep
+    victim.kill('SIGKILL');
+    await victim;
+    expect(isSameProcessAlive(holder.puppet_pgid!, holder.puppet_start_time)).toBe(true); // orphaned, still running
+
+    writeFileSync(join(dist, 'manifests/site.pp'), readFileSync(join(FIXTURE, 'manifests/site.pp'), 'utf8'));
+    const next = await host.run(['run-now', '--no-wait']);
+    expect(next.exitCode).not.toBe(75);
+    expect([0, 2]).toContain(next.exitCode);
+    expect(isSameProcessAlive(holder.puppet_pgid!, holder.puppet_start_time)).toBe(false);
+    expect(readlinkSync(host.stageDir)).not.toBe('');
+    expect(readFileSync(join(host.stageDir, 'manifests/site.pp'), 'utf8')).not.toContain("exec { 'slow'");
+    expect(release).toBeTruthy();
+  });
+});
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not written yet
+    }
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
