@@ -212,6 +212,18 @@ describe('agent run-now against a manifest server and S3', () => {
     expect(Date.parse(reports[1]!.started_at)).toBeGreaterThanOrEqual(Date.parse(reports[0]!.finished_at));
   });
 
+  it('--no-sync applies the active release without asking the source', async () => {
+    await server.stop();
+    try {
+      const { exitCode, report } = await runNow('--no-sync');
+      expect(exitCode).toBe(0);
+      expect(report.source.status).toBe('skipped');
+      expect(report.result).toBe('compliant');
+    } finally {
+      await server.start();
+    }
+  });
+
   it('status shows the last run, the last apply and the spool', async () => {
     const result = await host.run(['status', '--json']);
     expect(result.exitCode).toBe(0);
