@@ -35,6 +35,36 @@ export const COMMANDS = {
     },
     positionals: [0, 0],
   },
+  daemon: {
+    summary: 'the service systemd runs: registers, runs at boot and on schedule + splay',
+    usage: 'agent daemon [--config PATH]',
+    options: {},
+    positionals: [0, 0],
+  },
+  disable: {
+    summary: 'stop runs (with a reason, optionally --for a while) until `agent enable`',
+    usage: 'agent disable [REASON...] [--for DUR] [--config PATH]',
+    options: { for: { type: 'string' } },
+    positionals: [0, 100],
+  },
+  enable: {
+    summary: 'lift `agent disable`',
+    usage: 'agent enable [--config PATH]',
+    options: {},
+    positionals: [0, 0],
+  },
+  register: {
+    summary: 'write this host to registry/ in S3 (the daemon does this at start)',
+    usage: 'agent register [--config PATH]',
+    options: {},
+    positionals: [0, 0],
+  },
+  deregister: {
+    summary: 'remove this host from registry/ (the daemon does this on a clean stop)',
+    usage: 'agent deregister [--config PATH]',
+    options: {},
+    positionals: [0, 0],
+  },
   status: {
     summary: 'the last run, the next one, the lock holder, the spool',
     usage: 'agent status [--json] [--config PATH]',
@@ -90,6 +120,9 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
     throw new AgentError('usage', `${message}\nusage: ${spec.usage}`);
   };
   if (command.name === 'config' && command.positionals[0] !== 'check') fail(`unknown config subcommand "${command.positionals[0]}"`);
+  if (typeof values.for === 'string' && parseDuration(values.for) === undefined) {
+    fail(`--for: expected a duration like 30m or 2h, got "${values.for}"`);
+  }
   if (typeof values.wait === 'string' && parseDuration(values.wait) === undefined) {
     fail(`--wait: expected a duration like 30s or 10m, got "${values.wait}"`);
   }

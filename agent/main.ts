@@ -13,6 +13,11 @@ type Handler = (command: ParsedCommand, io: CommandIo) => Promise<number>;
 const HANDLERS: Record<CommandName, () => Promise<Handler>> = {
   'run-now': async () => (await import('./commands/run-now.js')).runNowCommand,
   status: async () => (await import('./commands/status.js')).statusCommand,
+  daemon: async () => (await import('./commands/daemon.js')).daemonCommand,
+  disable: async () => (await import('./commands/disable.js')).disableCommand,
+  enable: async () => (await import('./commands/disable.js')).enableCommand,
+  register: async () => (await import('./commands/register.js')).registerCommand,
+  deregister: async () => (await import('./commands/register.js')).deregisterCommand,
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,
 };
 

@@ -11,6 +11,13 @@ import { exec } from '../adapters/exec.js';
 import { isAgentError } from '../errors.js';
 import type { Report, Trigger } from '../report/types.js';
 import { shortId } from '../run/source-stage.js';
+import { readDisabled } from '../run/disabled.js';
+import { readStatusFile } from '../run/status-file.js';
+import { applyReason } from '../schedule/apply-policy.js';
+import type { DisabledState } from '../report/types.js';
+
+/** Triggers an operator asked for: they always apply and are refused outright while disabled. */
+const REQUESTED: readonly Trigger[] = ['run-now', 'fleet', 'signal'];
 
 /** EX_TEMPFAIL (sysexits.h): another run holds the lock; try again later. */
 export const EXIT_LOCKED = 75;
@@ -31,6 +38,11 @@ export async function runNowCommand(command: ParsedCommand, io: CommandIo): Prom
   const stop = () => abort.abort();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  const disabled = values.force ? null : await readDisabled(paths.disabledFile, new Date());
+  if (disabled && REQUESTED.includes(trigger)) {
+    io.stderr.write(`agent: ${describeDisabled(disabled)}; nothing was run (run-now --force overrides)\n`);
+    return EXIT_DISABLED;
+  }
   let lock;
   try {
     lock = await acquireRunLock(paths.lockFile, log, { trigger, waitMs, signal: abort.signal });
@@ -40,7 +52,9 @@ export async function runNowCommand(command: ParsedCommand, io: CommandIo): Prom
     return EXIT_LOCKED;
   }
   try {
-    const identity = resolveIdentity(config, log);
+    const identity = await resolveIdentity(config, log);
+    const status = await readStatusFile(paths.statusFile);
+    const lastReportAt = status?.last_report_at ?? status?.last_apply?.finished_at;
     const report = await runOnce(
       { exec, log, now: () => new Date() },
       { config, paths, identity, lock, progress, signal: abort.signal },
@@ -49,7 +63,19 @@ export async function runNowCommand(command: ParsedCommand, io: CommandIo): Prom
         mode: values.noop ? 'noop' : config.puppet.mode,
         noSync: values['no-sync'] === true,
         allowDowngrade: values['allow-downgrade'] === true,
-        shouldApply: () => true, // run-now always applies (SPEC §1)
+        disabled,
+        shouldApply: (poll) => {
+          const reason = applyReason({
+            trigger,
+            ...poll,
+            lastExitCode: status?.last_run?.exit_code ?? null,
+            lastApplyAt: lastReportAt ? new Date(lastReportAt) : null,
+            now: new Date(),
+            driftCheckEveryMs: config.drift_check_every,
+          });
+          log.info({ apply_reason: reason }, reason === 'skip' ? 'nothing new and no apply due: Puppet skipped' : 'applying');
+          return reason !== 'skip';
+        },
       },
     );
     io.stderr.write(`${summaryLine(report)}\n`);
@@ -60,6 +86,12 @@ export async function runNowCommand(command: ParsedCommand, io: CommandIo): Prom
     process.off('SIGTERM', stop);
     process.off('SIGINT', stop);
   }
+}
+
+export const EXIT_DISABLED = 3;
+
+export function describeDisabled(state: DisabledState): string {
+  return `runs are disabled by ${state.by} since ${state.at}${state.until ? ` until ${state.until}` : ''}: ${state.reason}`;
 }
 
 /** The closing line an operator reads first. */

@@ -6,11 +6,16 @@ import { readStatusFile, type RunSummary, type StatusFile } from '../run/status-
 import { readLockHolder, type LockHolder } from '../lock/run-lock.js';
 import { spoolStats } from '../report/spool.js';
 import { formatSeconds } from '../run/progress.js';
+import { readDisabled } from '../run/disabled.js';
+import { readJsonFile } from '../adapters/files.js';
+import { isSameProcessAlive } from '../adapters/proc.js';
+import type { DaemonFile } from './daemon.js';
+import type { DisabledState } from '../report/types.js';
 
 export interface StatusView extends StatusFile {
   daemon: { pid: number; started_at: string } | null;
   lock: { pid: number; started_at: string; trigger: string } | null;
-  disabled: null;
+  disabled: DisabledState | null;
   spool: { count: number; oldest_at: string | null };
 }
 
@@ -20,14 +25,16 @@ export async function statusCommand(command: ParsedCommand, io: CommandIo): Prom
   const paths = statePaths(config);
   const saved = await readStatusFile(paths.statusFile);
   const holder = readLockHolder(paths.lockFile);
+  const daemonFile = await readJsonFile<DaemonFile>(paths.daemonFile);
+  const daemon = daemonFile && isSameProcessAlive(daemonFile.pid, daemonFile.start_time) ? daemonFile : null;
   const view: StatusView = {
     schema: 'agent.status/v1',
     last_run: saved?.last_run ?? null,
     last_apply: saved?.last_apply ?? null,
-    next_run_at: saved?.next_run_at ?? null,
-    daemon: null,
+    next_run_at: daemon?.next_run_at ?? null,
+    daemon: daemon ? { pid: daemon.pid, started_at: daemon.started_at } : null,
     lock: holder ? lockView(holder) : null,
-    disabled: null,
+    disabled: await readDisabled(paths.disabledFile, new Date()),
     spool: await spoolStats(paths),
   };
   io.stdout.write(command.values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(view, new Date()));
@@ -42,10 +49,10 @@ export function formatStatus(view: StatusView, now: Date): string {
   const lines = [
     `last run:    ${describeRun(view.last_run, now)}`,
     `last apply:  ${describeRun(view.last_apply, now)}`,
-    `next run:    ${view.next_run_at ?? 'not scheduled (no daemon)'}`,
-    `daemon:      ${view.daemon ? `pid ${view.daemon.pid} since ${view.daemon.started_at}` : 'not running'}`,
+    `next run:    ${view.next_run_at ?? (view.daemon ? 'not scheduled' : 'not scheduled (no daemon)')}`,
+    `daemon:      ${view.daemon ? `pid ${view.daemon.pid}, up ${formatSeconds(now.getTime() - Date.parse(view.daemon.started_at))} (since ${view.daemon.started_at})` : 'not running'}`,
     `run lock:    ${view.lock ? `held by pid ${view.lock.pid} (${view.lock.trigger}) since ${view.lock.started_at}` : 'free'}`,
-    `disabled:    ${view.disabled ? JSON.stringify(view.disabled) : 'no'}`,
+    `disabled:    ${view.disabled ? `yes, by ${view.disabled.by} since ${view.disabled.at}${view.disabled.until ? ` until ${view.disabled.until}` : ''}: ${view.disabled.reason}` : 'no'}`,
     `spool:       ${view.spool.count} report${view.spool.count === 1 ? '' : 's'} waiting${view.spool.oldest_at ? `, oldest ${view.spool.oldest_at}` : ''}`,
   ];
   return `${lines.join('\n')}\n`;

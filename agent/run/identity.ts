@@ -1,25 +1,45 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { Log } from '../adapters/log.js';
+import { readInstanceMetadata, type InstanceMetadata } from '../adapters/imds.js';
+import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
+import { statePaths } from './paths.js';
 
 export interface Identity {
   id: string;
   hostname: string;
   private_ip: string | null;
+  /** What IMDS said, when it answered (for the registry entry). */
+  metadata: InstanceMetadata | null;
 }
 
 /**
- * Who this host is. A literal `instance_id` wins; `auto` falls back to the hostname, with a warning,
- * wherever no instance metadata answers.
+ * Who this host is. A literal `instance_id` wins. `auto` asks IMDSv2 and, where none answers (not
+ * EC2), falls back to the hostname with a warning. The answer is cached in state_dir so runs do not
+ * ask again; the daemon refreshes it at every start (`refresh`), which is also when a cloned image
+ * learns its new identity.
  */
-export function resolveIdentity(config: Pick<Config, 'instance_id'>, log: Log): Identity {
+export async function resolveIdentity(
+  config: Pick<Config, 'instance_id' | 'state_dir' | 'stage_dir'>,
+  log: Log,
+  options: { refresh?: boolean; env?: NodeJS.ProcessEnv } = {},
+): Promise<Identity> {
   const host = hostname();
-  let id = config.instance_id;
-  if (id === 'auto') {
-    log.warn({ hostname: host }, 'instance_id is auto and no instance metadata was read: using the hostname');
-    id = host;
+  if (config.instance_id !== 'auto') {
+    return { id: config.instance_id, hostname: host, private_ip: firstPrivateIpv4(), metadata: null };
   }
-  return { id, hostname: host, private_ip: firstPrivateIpv4() };
+  const cacheFile = statePaths(config).identityFile;
+  if (!options.refresh) {
+    const cached = await readJsonFile<Identity>(cacheFile);
+    if (cached?.id) return cached;
+  }
+  const metadata = await readInstanceMetadata(options.env);
+  const identity: Identity = metadata
+    ? { id: metadata.instance_id, hostname: host, private_ip: metadata.private_ip ?? firstPrivateIpv4(), metadata }
+    : { id: host, hostname: host, private_ip: firstPrivateIpv4(), metadata: null };
+  if (!metadata) log.warn({ hostname: host }, 'instance_id is auto but no EC2 instance metadata answered: using the hostname as instance id');
+  await writeFileAtomic(cacheFile, JSON.stringify(identity)).catch((error: Error) => log.warn({ err: error.message }, 'could not cache the identity'));
+  return identity;
 }
 
 export function firstPrivateIpv4(): string | null {

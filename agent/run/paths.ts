@@ -17,6 +17,10 @@ export interface StatePaths {
   /** started_at of the newest report written to latest/ (a late spooled report never overwrites it). */
   latestMarkerFile: string;
   daemonFile: string;
+  /** Who this host is, as resolved at the last registration (instance_id: auto). */
+  identityFile: string;
+  /** The registry entry last written to S3, to rewrite it only when it changes. */
+  registrationFile: string;
 }
 
 export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): StatePaths {
@@ -34,5 +38,7 @@ export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): Sta
     driftStateFile: join(root, 'drift-state.json'),
     latestMarkerFile: join(root, 'latest-uploaded.json'),
     daemonFile: join(root, 'daemon.json'),
+    identityFile: join(root, 'identity.json'),
+    registrationFile: join(root, 'registration.json'),
   };
 }

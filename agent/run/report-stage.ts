@@ -3,17 +3,20 @@ import type { Report } from '../report/types.js';
 import type { RunContext } from './run-once.js';
 import { createS3Client } from '../adapters/s3.js';
 import { spoolReport, spoolStats } from '../report/spool.js';
-import { deliverSpool } from '../report/deliver.js';
+import { deliverSpool, type Delivery } from '../report/deliver.js';
 import { keepLocalCopy } from '../report/local-copies.js';
+import { renderMetrics, writeMetrics } from '../report/metrics.js';
 import { nextStatus, readStatusFile, writeStatusFile } from './status-file.js';
+import { hookEnvironment, runHooks } from './hooks.js';
 import { describeError } from '../errors.js';
 
 /**
- * Which runs leave a report in S3 (SPEC §4): every run that applied, was refused or disabled, or
- * could not run at all. A poll that skipped Puppet writes nothing to S3: at fleet scale those PUTs cost money.
+ * Which runs leave a report in S3 (SPEC §4): every run that applied, was refused, or could not run at
+ * all. A poll that skipped Puppet writes nothing to S3: at fleet scale those PUTs cost money.
+ * (Disabled runs are decided by the caller: only those that would have applied report.)
  */
 export function shouldPublish(report: Report): boolean {
-  return report.apply.status !== 'skipped' || report.result === 'disabled' || report.result === 'error' || report.source.status === 'rejected';
+  return report.apply.status !== 'skipped' || report.result === 'error' || report.source.status === 'rejected';
 }
 
 /** Reports a crashed or cut-off run left in the spool go out first, oldest first (SPEC §1.6). */
@@ -23,23 +26,19 @@ export async function deliverPending(deps: Pick<Deps, 'log'>, context: RunContex
   await deliver(deps, context);
 }
 
-/** spool (fsync + rename) → local copy → S3 → status.json. Returns the report as it was spooled. */
-export async function finishReport(deps: Pick<Deps, 'log'>, context: RunContext, report: Report): Promise<Report> {
+/** spool (fsync + rename) → local copy → S3 → status.json → metrics → after_run hooks. */
+export async function finishReport(deps: Pick<Deps, 'log' | 'exec'>, context: RunContext, report: Report, publish: boolean): Promise<Report> {
   const { config, paths, progress } = context;
   const started = performance.now();
-  if (shouldPublish(report)) {
+  let localCopy: string | null = null;
+  let dropped = 0;
+  if (publish) {
     try {
       const spooled = await spoolReport(paths, report, config.report.spool_max, deps.log);
-      await keepLocalCopy(paths, spooled.file, config.report.keep_local);
+      dropped = spooled.dropped;
+      localCopy = await keepLocalCopy(paths, spooled.file, config.report.keep_local);
       const delivery = await deliver(deps, context);
-      const where = `s3://${config.report.bucket}/${config.report.prefix}`;
-      progress.finished(
-        'report',
-        delivery.error
-          ? `spooled; S3 upload failed (${delivery.error}), ${delivery.remaining} waiting in the spool for the next run`
-          : `delivered to ${where} (${delivery.delivered} report${delivery.delivered === 1 ? '' : 's'})`,
-        performance.now() - started,
-      );
+      progress.finished('report', describeDelivery(delivery, `s3://${config.report.bucket}/${config.report.prefix}`), performance.now() - started);
     } catch (error) {
       deps.log.error({ err: describeError(error) }, 'could not spool the report');
       progress.note(`report: could not spool: ${describeError(error)}`);
@@ -47,14 +46,35 @@ export async function finishReport(deps: Pick<Deps, 'log'>, context: RunContext,
   }
   try {
     const previous = await readStatusFile(paths.statusFile);
-    await writeStatusFile(paths.statusFile, nextStatus(previous, report, previous?.next_run_at ?? null));
+    const status = nextStatus(previous, report, { published: publish, spoolDropped: dropped });
+    await writeStatusFile(paths.statusFile, status);
+    const spool = await spoolStats(paths);
+    const metrics = renderMetrics({ report, counters: status.runs_total ?? {}, spoolDepth: spool.count, spoolDropped: status.spool_dropped_total ?? 0 });
+    await writeMetrics(config.metrics.textfile, metrics);
   } catch (error) {
-    deps.log.error({ err: describeError(error) }, 'could not write status.json');
+    deps.log.error({ err: describeError(error) }, 'could not write status.json or metrics');
+  }
+  if (publish && config.hooks.after_run.length > 0) {
+    const env = hookEnvironment({
+      instanceId: report.instance.id,
+      privateIp: report.instance.private_ip,
+      roles: config.roles,
+      runId: report.run_id,
+      result: report.result,
+      exitCode: report.exit_code,
+      reportPath: localCopy,
+    });
+    await runHooks(deps, 'after_run', config.hooks.after_run, env, config.hooks.timeout);
   }
   return report;
 }
 
-async function deliver(deps: Pick<Deps, 'log'>, context: RunContext) {
+function describeDelivery(delivery: Delivery, where: string): string {
+  if (delivery.error) return `spooled; S3 upload failed (${delivery.error}), ${delivery.remaining} waiting in the spool for the next run`;
+  return `delivered to ${where} (${delivery.delivered} report${delivery.delivered === 1 ? '' : 's'})`;
+}
+
+async function deliver(deps: Pick<Deps, 'log'>, context: RunContext): Promise<Delivery> {
   const s3 = createS3Client(context.config.report);
   try {
     const delivery = await deliverSpool({ s3, log: deps.log }, context.config.report, context.paths);

@@ -16,14 +16,14 @@ import type { StatePaths } from './paths.js';
 import type { Identity } from './identity.js';
 import type { Progress } from './progress.js';
 import type { RunLock } from '../lock/run-lock.js';
-import type { Mode, Report, Trigger } from '../report/types.js';
+import type { DisabledState, Mode, Report, Trigger } from '../report/types.js';
 import { EMPTY_DRIFT } from '../report/types.js';
 import { buildReport } from '../report/build.js';
 import { describeError } from '../errors.js';
 import { agentVersion } from '../version.js';
 import { syncRelease } from './source-stage.js';
 import { applyActiveRelease, skippedApply } from './apply-stage.js';
-import { finishReport, deliverPending } from './report-stage.js';
+import { finishReport, deliverPending, shouldPublish } from './report-stage.js';
 
 export interface RunRequest {
   trigger: Trigger;
@@ -33,6 +33,8 @@ export interface RunRequest {
   allowDowngrade: boolean;
   /** Decides, after the poll, whether Puppet runs; run-now always applies (SPEC §1). */
   shouldApply: (poll: { releaseChanged: boolean; sourceFailed: boolean }) => boolean;
+  /** Set for a scheduled run while runs are disabled: nothing is polled or applied (SPEC §2). */
+  disabled: DisabledState | null;
 }
 
 export interface RunContext {
@@ -56,10 +58,11 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
     agentVersion: agentVersion(),
     trigger: request.trigger,
     mode: request.mode,
-    instance: identity,
+    instance: { id: identity.id, hostname: identity.hostname, private_ip: identity.private_ip },
     startedAt,
     redact: config.report.redact.map((pattern) => new RegExp(pattern, 'g')),
   };
+  if (request.disabled) return disabledRun(runDeps, context, request, base);
   let report: Report;
   try {
     await deliverPending(runDeps, context);
@@ -92,7 +95,28 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
       agentError: `internal error: ${describeError(error)}`,
     });
   }
-  return finishReport(runDeps, context, report);
+  return finishReport(runDeps, context, report, shouldPublish(report));
+}
+
+/**
+ * A scheduled run while disabled: no poll, no Puppet. It reports (result `disabled`, exit 3) only when
+ * it would have applied, so the fleet view shows who disabled the host and why, once per drift_check_every.
+ */
+async function disabledRun(deps: Deps, context: RunContext, request: RunRequest, base: Omit<Parameters<typeof buildReport>[0], 'finishedAt' | 'nextDueAt' | 'source' | 'apply' | 'drift'>): Promise<Report> {
+  const { config } = context;
+  const finishedAt = deps.now();
+  const report = buildReport({
+    ...base,
+    finishedAt,
+    nextDueAt: nextDueAt(config, finishedAt),
+    source: { type: config.source.type, url_or_bucket: sourceLocation(config), status: 'skipped', release_id: null, files_changed: 0, bytes_transferred: 0 },
+    apply: { status: 'skipped', release_id: null, puppet_version: null, puppet_exit_code: null, duration_ms: 0 },
+    drift: EMPTY_DRIFT,
+    disabled: request.disabled ?? undefined,
+  });
+  const due = request.shouldApply({ releaseChanged: false, sourceFailed: false });
+  context.progress.note(`disabled by ${report.disabled?.by} since ${report.disabled?.at}: ${report.disabled?.reason}`);
+  return finishReport(deps, context, report, due);
 }
 
 /** When the fleet should next hear from this host: an apply happens at least every drift_check_every. */

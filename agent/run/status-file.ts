@@ -1,5 +1,6 @@
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
 import type { Report } from '../report/types.js';
+import type { RunCounters } from '../report/metrics.js';
 
 /** What `status.json` keeps between runs; `agent status` adds the live parts (SPEC §6). */
 export interface RunSummary {
@@ -23,6 +24,10 @@ export interface StatusFile {
   last_run: RunSummary | null;
   last_apply: RunSummary | null;
   next_run_at: string | null;
+  /** When a report last went to S3 (applies and disabled reports): the drift_check_every cadence. */
+  last_report_at?: string | null;
+  runs_total?: RunCounters;
+  spool_dropped_total?: number;
 }
 
 export function summarizeRun(report: Report): RunSummary {
@@ -51,14 +56,24 @@ export function summarizeRun(report: Report): RunSummary {
 }
 
 /** The status after `report`: a run that skipped Puppet leaves last_apply as it was. */
-export function nextStatus(previous: StatusFile | undefined, report: Report, nextRunAt: string | null): StatusFile {
+export function nextStatus(
+  previous: StatusFile | undefined,
+  report: Report,
+  outcome: { published: boolean; spoolDropped: number },
+): StatusFile {
   const summary = summarizeRun(report);
   const applied = report.apply.status !== 'skipped';
+  const counted = applied || report.result !== 'compliant' ? report.result : 'skipped';
+  const counters: RunCounters = { ...(previous?.runs_total ?? {}) };
+  counters[counted] = (counters[counted] ?? 0) + 1;
   return {
     schema: 'agent.status/v1',
     last_run: summary,
     last_apply: applied ? summary : (previous?.last_apply ?? null),
-    next_run_at: nextRunAt,
+    next_run_at: previous?.next_run_at ?? null,
+    last_report_at: outcome.published ? report.finished_at : (previous?.last_report_at ?? null),
+    runs_total: counters,
+    spool_dropped_total: (previous?.spool_dropped_total ?? 0) + outcome.spoolDropped,
   };
 }
 

@@ -1,0 +1,105 @@
+import type { ParsedCommand } from '../cli.js';
+import type { CommandIo } from './io.js';
+import { configFor, commandLog } from './io.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { statePaths, type StatePaths } from '../run/paths.js';
+import { startDaemonLoop, type RunTrigger } from '../schedule/daemon-loop.js';
+import { spawnAgent } from '../adapters/spawn-agent.js';
+import { notifySystemd, watchdogIntervalMs } from '../adapters/systemd-notify.js';
+import { processStartTime } from '../adapters/proc.js';
+import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
+import { describeError } from '../errors.js';
+import { unlink } from 'node:fs/promises';
+import type { Log } from '../adapters/log.js';
+
+/** How long deregistration may take on the way out; systemd's TimeoutStopSec must leave room for it. */
+const DEREGISTER_TIMEOUT_MS = 20_000;
+
+export interface DaemonFile {
+  pid: number;
+  start_time: string | null;
+  started_at: string;
+  next_run_at: string | null;
+}
+
+/**
+ * `agent daemon`: a small supervisor. It registers (in a child), then starts one child process per
+ * run: `agent run-now --trigger schedule|boot|signal --no-wait`. It never loads the S3 SDK or the
+ * Puppet report code itself, so it idles near bare Node's memory. Exits 0 after a clean stop.
+ */
+export async function daemonCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
+  const { path, config: initial } = configFor(command.values, io.env);
+  let config = initial;
+  const log = await commandLog(io, config);
+  const paths = statePaths(config);
+  const startedAt = new Date().toISOString();
+  const childArgs = (args: string[]) => [...args, '--config', path];
+  const runChild = (args: string[]) => spawnAgent(childArgs(args), io.env).exited;
+
+  log.info({ pid: process.pid, config: path }, 'agent daemon starting');
+  const registered = (await runChild(['register'])) === 0;
+  if (!registered) log.error({}, 'registration failed: retrying before the next run');
+  let needsRegistration = !registered;
+  let instanceId = await instanceIdOf(config, paths);
+
+  const writeDaemonFile = (nextRunAt: Date | null) => {
+    const file: DaemonFile = { pid: process.pid, start_time: processStartTime(process.pid), started_at: startedAt, next_run_at: nextRunAt?.toISOString() ?? null };
+    void writeFileAtomic(paths.daemonFile, JSON.stringify(file)).catch((error) => log.warn({ err: describeError(error) }, 'could not write daemon.json'));
+  };
+  const loop = startDaemonLoop(
+    {
+      log,
+      startRun: (trigger: RunTrigger) => {
+        if (needsRegistration) void runChild(['register']).then((code) => (needsRegistration = code !== 0));
+        return spawnAgent(childArgs(['run-now', '--trigger', trigger, '--no-wait']), io.env);
+      },
+      onNextRunChanged: writeDaemonFile,
+    },
+    config,
+    instanceId,
+  );
+  if (config.run_at_boot) loop.runNow('boot');
+
+  notifySystemd('READY=1', io.env);
+  const watchdogMs = watchdogIntervalMs(io.env);
+  const watchdog = watchdogMs ? setInterval(() => notifySystemd('WATCHDOG=1', io.env), watchdogMs) : undefined;
+
+  const reload = async () => {
+    try {
+      const next = loadConfig(path);
+      config = next;
+      instanceId = await instanceIdOf(config, paths);
+      loop.reconfigure(config, instanceId);
+      log.info({ config: path }, 'configuration reloaded');
+    } catch (error) {
+      log.error({ config: path, err: describeError(error) }, 'new configuration rejected: keeping the running one');
+    }
+  };
+  process.on('SIGHUP', () => void reload());
+  process.on('SIGUSR1', () => loop.runNow('signal'));
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal }, 'stopping');
+  notifySystemd('STOPPING=1', io.env);
+  clearInterval(watchdog);
+  await loop.stop(config.stop_grace);
+  await deregister(runChild, log);
+  await unlink(paths.daemonFile).catch(() => undefined);
+  log.info({}, 'agent daemon stopped');
+  return 0;
+}
+
+/** The id the splay offset hashes: the literal one, or what the registration child resolved. */
+async function instanceIdOf(config: Readonly<Config>, paths: StatePaths): Promise<string> {
+  if (config.instance_id !== 'auto') return config.instance_id;
+  return (await readJsonFile<{ id: string }>(paths.identityFile))?.id ?? 'unknown';
+}
+
+async function deregister(runChild: (args: string[]) => Promise<number | null>, log: Log): Promise<void> {
+  const outcome = await Promise.race([runChild(['deregister']), new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), DEREGISTER_TIMEOUT_MS).unref())]);
+  if (outcome !== 0) log.error({ outcome }, 'deregistration failed: the registry entry stays until `agent fleet prune`');
+}
