@@ -73,8 +73,8 @@ export const COMMANDS = {
   },
   config: {
     summary: 'config check: validate the config file and print it resolved (secrets masked)',
-    usage: 'agent config check [--config PATH]',
-    options: {},
+    usage: 'agent config check [--json] [--config PATH]',
+    options: { json: { type: 'boolean' } },
     positionals: [1, 1],
   },
 } satisfies Record<string, CommandSpec>;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** This same binary (dist/agent/main.js), for the daemon's one-process-per-run children. */
@@ -31,4 +31,14 @@ export function spawnAgent(args: readonly string[], env: NodeJS.ProcessEnv = pro
 
 function signalNumber(signal: NodeJS.Signals): number {
   return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
+}
+
+/** Run `agent ARGS` and collect what it prints (for `config check --json`). */
+export function captureAgent(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ exitCode: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { env, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ exitCode: code, stdout, stderr });
+    });
+  });
 }

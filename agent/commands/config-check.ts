@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { configFor } from './io.js';
+import { configFor } from './config-for.js';
 import { maskSecrets } from '../config/mask.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
@@ -11,7 +11,9 @@ const DURATION_KEYS = new Set(['splay', 'drift_check_every', 'stop_grace', 'time
 /** `agent config check`: validate, then print the resolved config (every default filled in, secrets masked). */
 export async function configCheckCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
   const { path, config } = configFor(command.values, io.env);
-  io.stdout.write(`# ${path}: valid\n${stringify(maskSecrets(displayable(config)))}`);
+  // --json: the resolved config as data (durations in ms); the daemon reads it this way
+  if (command.values.json) io.stdout.write(`${JSON.stringify(maskSecrets(config))}\n`);
+  else io.stdout.write(`# ${path}: valid\n${stringify(maskSecrets(displayable(config)))}`);
   return 0;
 }
 

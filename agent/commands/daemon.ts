@@ -1,11 +1,12 @@
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { configFor, commandLog } from './io.js';
-import { loadConfig } from '../config/load.js';
+import { commandLog } from './io.js';
+import { resolveConfigPath } from '../config/path.js';
 import type { Config } from '../config/schema.js';
+import { AgentError } from '../errors.js';
 import { statePaths, type StatePaths } from '../run/paths.js';
 import { startDaemonLoop, type RunTrigger } from '../schedule/daemon-loop.js';
-import { spawnAgent } from '../adapters/spawn-agent.js';
+import { spawnAgent, captureAgent } from '../adapters/spawn-agent.js';
 import { notifySystemd, watchdogIntervalMs } from '../adapters/systemd-notify.js';
 import { processStartTime } from '../adapters/proc.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
@@ -28,9 +29,18 @@ export interface DaemonFile {
  * run: `agent run-now --trigger schedule|boot|signal --no-wait`. It never loads the S3 SDK or the
  * Puppet report code itself, so it idles near bare Node's memory. Exits 0 after a clean stop.
  */
+/** EX_CONFIG (sysexits.h): the unit's RestartPreventExitStatus, so a bad config does not crash-loop. */
+export const EXIT_BAD_CONFIG = 78;
+
 export async function daemonCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
-  const { path, config: initial } = configFor(command.values, io.env);
-  let config = initial;
+  const path = resolveConfigPath(typeof command.values.config === 'string' ? command.values.config : undefined, io.env);
+  let config: Readonly<Config>;
+  try {
+    config = await loadConfigInChild(path, io.env);
+  } catch (error) {
+    io.stderr.write(`agent daemon: invalid configuration, not starting:\n${describeError(error)}\n`);
+    return EXIT_BAD_CONFIG;
+  }
   const log = await commandLog(io, config);
   const paths = statePaths(config);
   const startedAt = new Date().toISOString();
@@ -67,8 +77,7 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
 
   const reload = async () => {
     try {
-      const next = loadConfig(path);
-      config = next;
+      config = await loadConfigInChild(path, io.env);
       instanceId = await instanceIdOf(config, paths);
       loop.reconfigure(config, instanceId);
       log.info({ config: path }, 'configuration reloaded');
@@ -91,6 +100,18 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
   await unlink(paths.daemonFile).catch(() => undefined);
   log.info({}, 'agent daemon stopped');
   return 0;
+}
+
+/**
+ * The daemon validates its config in a child (`agent config check --json`): the schema library is the
+ * largest module the agent has, and a daemon that loaded it would carry it for its whole life.
+ */
+async function loadConfigInChild(path: string, env: NodeJS.ProcessEnv): Promise<Readonly<Config>> {
+  const checked = await captureAgent(['config', 'check', '--json', '--config', path], env);
+  if (checked.exitCode !== 0) {
+    throw new AgentError('config', checked.stderr.replace(/^agent: invalid configuration:\n/, '').trim() || `config check exited ${String(checked.exitCode)}`);
+  }
+  return JSON.parse(checked.stdout) as Config;
 }
 
 /** The id the splay offset hashes: the literal one, or what the registration child resolved. */

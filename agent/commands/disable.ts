@@ -1,6 +1,6 @@
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { configFor } from './io.js';
+import { configFor } from './config-for.js';
 import { statePaths } from '../run/paths.js';
 import { disabledState, writeDisabled, removeDisabled, readDisabled } from '../run/disabled.js';
 import { parseDuration } from '../config/duration.js';

@@ -1,5 +1,4 @@
 import type { Config } from '../config/schema.js';
-import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { createLog, type Log } from '../adapters/log.js';
 
 /** What a command may touch of its process: streams and environment, passed in so tests can run commands. */
@@ -7,11 +6,6 @@ export interface CommandIo {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
-}
-
-export function configFor(values: Record<string, unknown>, env: NodeJS.ProcessEnv): { path: string; config: Readonly<Config> } {
-  const path = resolveConfigPath(typeof values.config === 'string' ? values.config : undefined, env);
-  return { path, config: loadConfig(path) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { configFor, commandLog } from './io.js';
+import { commandLog } from './io.js';
+import { configFor } from './config-for.js';
 import { statePaths } from '../run/paths.js';
 import { resolveIdentity } from '../run/identity.js';
 import { runOnce } from '../run/run-once.js';

@@ -1,6 +1,6 @@
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { configFor } from './io.js';
+import { configFor } from './config-for.js';
 import { statePaths } from '../run/paths.js';
 import { readStatusFile, type RunSummary, type StatusFile } from '../run/status-file.js';
 import { readLockHolder, type LockHolder } from '../lock/run-lock.js';

@@ -6,13 +6,6 @@ import { AgentError } from '../errors.js';
 import { configSchema, describe, type Config } from './schema.js';
 import { checkConfigSemantics } from './semantics.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/agent/agent.yaml';
-
-/** Which config file a command uses: `--config`, then `$AGENT_CONFIG`, then the default (SPEC §2). */
-export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.AGENT_CONFIG ?? DEFAULT_CONFIG_PATH;
-}
-
 /**
  * Read and validate the config file. Throws one AgentError('config') whose message lists every
  * problem, one per line, each naming the file and key path. Reads only: a failed load changes nothing.
