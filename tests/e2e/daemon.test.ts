@@ -85,7 +85,7 @@ describe('agent daemon', () => {
       ssh_host_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyForTests'],
     });
     expect(imds.requests).toContain('PUT /latest/api/token');
-    await waitFor(async () => existsSync(join(host.dir, 'registered.env')));
+    await waitFor(async () => existsSync(join(host.dir, 'registered.env')) && readFileSync(join(host.dir, 'registered.env'), 'utf8').includes('AGENT_ROLES'));
     expect(readFileSync(join(host.dir, 'registered.env'), 'utf8')).toContain(`AGENT_INSTANCE_ID=${ID}\n`);
     expect(readFileSync(join(host.dir, 'registered.env'), 'utf8')).toContain('AGENT_ROLES=web,api\n');
   });
@@ -107,7 +107,7 @@ describe('agent daemon', () => {
     expect(polled.last_apply.trigger).toBe('boot');
     expect(await reportKeys()).toBe(before);
     expect(polled.daemon.pid).toBe(daemon.pid);
-    expect(Date.parse(polled.next_run_at)).toBeGreaterThan(Date.now() - 1000);
+    expect(Math.abs(Date.parse(polled.next_run_at) - Date.now())).toBeLessThan(10_000); // every 3 s + up to 1 s splay
     expect(readFileSync(join(host.dir, 'agent.prom'), 'utf8')).toMatch(/agent_runs_total\{result="skipped"\} \d+/);
   });
 
@@ -150,6 +150,12 @@ describe('agent daemon', () => {
     await waitFor(async () => (await status()).last_run.run_id !== before);
     expect(daemon.exitCode).toBeNull();
     expect([0, 2]).toContain((await status()).last_run.exit_code);
+  });
+
+  it('starts a run on SIGUSR1 (trigger: signal)', async () => {
+    daemon.kill('SIGUSR1');
+    await waitFor(async () => (await status()).last_run?.trigger === 'signal');
+    expect((await status()).last_run.apply.status).not.toBe('skipped'); // a requested run applies
   });
 
   it('idles small (figure printed for the benchmark issue)', async () => {

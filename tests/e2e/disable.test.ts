@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startS3Server, listKeys, getText, type S3Server } from '../helpers/s3.js';
@@ -55,6 +55,23 @@ describe('agent disable / enable', () => {
     const enabled = await host.run(['enable']);
     expect(enabled.stdout).toMatch(/runs enabled \(were disabled by alice: database migration\)/);
     expect((await host.run(['run-now'])).exitCode).toBe(0);
+  });
+
+  it('runs after_run hooks with the AGENT_* environment, and bounds a hanging one', async () => {
+    const out = join(host.dir, 'after-run.env');
+    host.writeConfig({ hooks: { timeout: '1s', after_run: [['/bin/sh', '-c', `env | grep ^AGENT_ | sort > ${out}`], ['/bin/sleep', '60'], ['/nonexistent/hook']] } });
+    const started = Date.now();
+    const run = await host.run(['run-now', '--json']);
+    expect(run.exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const env = readFileSync(out, 'utf8');
+    const report = JSON.parse(run.stdout);
+    expect(env).toContain(`AGENT_RUN_ID=${report.run_id}\n`);
+    expect(env).toContain('AGENT_RESULT=compliant\n');
+    expect(env).toContain('AGENT_EXIT_CODE=0\n');
+    const reportPath = /AGENT_REPORT=(.*)\n/.exec(env)?.[1] ?? '';
+    expect(JSON.parse(readFileSync(reportPath, 'utf8')).run_id).toBe(report.run_id);
+    host.writeConfig({ hooks: { after_run: [] } });
   });
 
   it('a scheduled run with nothing new skips Puppet and writes nothing to S3', async () => {
