@@ -65,6 +65,38 @@ export const COMMANDS = {
     options: {},
     positionals: [0, 0],
   },
+  fleet: {
+    summary: 'fleet status | hosts | targets | run-now | prune: the fleet as S3 tells it',
+    usage:
+      'agent fleet status [--json] [--stale DUR] [--role R] [--result R]\n' +
+      '       agent fleet hosts [--role R] [--result R] [--ip private|public]\n' +
+      '       agent fleet targets [--port N] [--role R]\n' +
+      '       agent fleet run-now [--role R] [--result R] [--parallel N] [--max-failures K] [--noop] [--ssh-user U] [--ssh-key K] [--ssh-port N]\n' +
+      '       agent fleet prune [--older-than DUR] [--dry-run]\n' +
+      '  each with [--config PATH] [--bucket B] [--prefix P] [--endpoint URL] [--path-style] [--region R]',
+    options: {
+      json: { type: 'boolean' },
+      stale: { type: 'string' },
+      role: { type: 'string' },
+      result: { type: 'string' },
+      ip: { type: 'string' },
+      port: { type: 'string' },
+      parallel: { type: 'string' },
+      'max-failures': { type: 'string' },
+      noop: { type: 'boolean' },
+      'ssh-user': { type: 'string' },
+      'ssh-key': { type: 'string' },
+      'ssh-port': { type: 'string' },
+      'older-than': { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      bucket: { type: 'string' },
+      prefix: { type: 'string' },
+      endpoint: { type: 'string' },
+      'path-style': { type: 'boolean' },
+      region: { type: 'string' },
+    },
+    positionals: [1, 1],
+  },
   status: {
     summary: 'the last run, the next one, the lock holder, the spool',
     usage: 'agent status [--json] [--config PATH]',
@@ -88,6 +120,8 @@ export interface ParsedCommand {
 }
 
 export type CommandLine = ParsedCommand | { name: 'help'; text: string } | { name: 'version' };
+
+export const FLEET_SUBCOMMANDS = ['status', 'hosts', 'targets', 'run-now', 'prune'];
 
 export const TRIGGERS = ['schedule', 'boot', 'run-now', 'fleet', 'signal'] as const;
 
@@ -120,6 +154,14 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
     throw new AgentError('usage', `${message}\nusage: ${spec.usage}`);
   };
   if (command.name === 'config' && command.positionals[0] !== 'check') fail(`unknown config subcommand "${command.positionals[0]}"`);
+  if (command.name === 'fleet' && !FLEET_SUBCOMMANDS.includes(command.positionals[0] ?? '')) fail(`unknown fleet subcommand "${command.positionals[0]}"`);
+  for (const key of ['stale', 'older-than'] as const) {
+    if (typeof values[key] === 'string' && parseDuration(values[key]) === undefined) fail(`--${key}: expected a duration like 30m or 1d, got "${values[key]}"`);
+  }
+  for (const key of ['port', 'parallel', 'max-failures', 'ssh-port'] as const) {
+    if (typeof values[key] === 'string' && !/^[1-9]\d*$/.test(values[key])) fail(`--${key}: expected a positive whole number, got "${values[key]}"`);
+  }
+  if (typeof values.ip === 'string' && values.ip !== 'private' && values.ip !== 'public') fail(`--ip: expected private or public, got "${values.ip}"`);
   if (typeof values.for === 'string' && parseDuration(values.for) === undefined) {
     fail(`--for: expected a duration like 30m or 2h, got "${values.for}"`);
   }

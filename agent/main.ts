@@ -16,6 +16,7 @@ const HANDLERS: Record<CommandName, () => Promise<Handler>> = {
   daemon: async () => (await import('./commands/daemon.js')).daemonCommand,
   disable: async () => (await import('./commands/disable.js')).disableCommand,
   enable: async () => (await import('./commands/disable.js')).enableCommand,
+  fleet: async () => (await import('./commands/fleet.js')).fleetCommand,
   register: async () => (await import('./commands/register.js')).registerCommand,
   deregister: async () => (await import('./commands/register.js')).deregisterCommand,
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,

@@ -1,6 +1,6 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand, DeleteObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
 import { commandLog } from './io.js';
@@ -38,8 +38,9 @@ export async function registerCommand(command: ParsedCommand, io: CommandIo): Pr
   });
   const previous = await readJsonFile<Registration>(paths.registrationFile);
   const key = registryKey(config.report.prefix, identity.id);
-  if (registrationChanged(previous, registration)) {
-    const s3 = createS3Client(config.report, io.env);
+  const s3 = createS3Client(config.report, io.env);
+  // one HEAD per start: an entry pruned by `fleet prune` while this host was quiet comes back
+  if (registrationChanged(previous, registration) || !(await exists(s3, config.report.bucket, key))) {
     try {
       await s3.send(new PutObjectCommand({ Bucket: config.report.bucket, Key: key, Body: `${JSON.stringify(registration, null, 2)}\n`, ContentType: 'application/json' }));
     } catch (error) {
@@ -52,6 +53,7 @@ export async function registerCommand(command: ParsedCommand, io: CommandIo): Pr
     await writeFileAtomic(paths.registrationFile, JSON.stringify(registration));
     log.info({ key, instance_id: identity.id }, 'registered');
   } else {
+    s3.destroy();
     log.info({ key, instance_id: identity.id }, 'registration unchanged: nothing written');
   }
   const env = hookEnvironment({ instanceId: identity.id, privateIp: identity.private_ip, roles: config.roles });
@@ -79,6 +81,16 @@ export async function deregisterCommand(command: ParsedCommand, io: CommandIo): 
   await unlink(paths.registrationFile).catch(() => undefined);
   log.info({ key, instance_id: id }, 'deregistered');
   return 0;
+}
+
+/** False only when S3 says the object is not there; any other answer counts as present (no rewrite storm). */
+async function exists(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  try {
+    await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error) {
+    return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404;
+  }
 }
 
 export async function readSshHostKeys(dir: string): Promise<string[]> {

@@ -26,27 +26,51 @@ export interface ManifestServer {
   remove(): Promise<void>;
 }
 
-export async function startManifestServer(): Promise<ManifestServer> {
+export interface SshdOptions {
+  /** A loopback address: every 127.x.y.z is this machine, so tests can give each fake host its own. */
+  address?: string;
+  /** authorized_keys content, given the client key's public line. */
+  authorizedKeys: (clientPublicKey: string) => string;
+  /** Environment for sessions (sshd_config SetEnv). */
+  setEnv?: Record<string, string>;
+}
+
+export interface Sshd {
+  dir: string;
+  address: string;
+  port: number;
+  clientKey: string;
+  knownHosts: string;
+  /** The server's public host key, `type base64`. */
+  hostKey: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** A real OpenSSH sshd on a loopback address and free port, with its own config, host key and client key. */
+export async function startSshd(options: SshdOptions): Promise<Sshd> {
   mkdirSync('/run/sshd', { recursive: true }); // sshd as root refuses to start without it
   const dir = mkdtempSync(join(tmpdir(), 'agent-sshd-'));
-  const distDir = join(dir, 'dist');
-  mkdirSync(distDir);
+  const address = options.address ?? '127.0.0.1';
   const port = await freePort();
-  const hostKey = join(dir, 'ssh_host_ed25519_key');
+  const hostKeyFile = join(dir, 'ssh_host_ed25519_key');
   const clientKey = join(dir, 'id_ed25519');
-  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-host', '-f', hostKey]);
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-host', '-f', hostKeyFile]);
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'agent-test', '-f', clientKey]);
+  const hostKey = readFileSync(`${hostKeyFile}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
   const authorizedKeys = join(dir, 'authorized_keys');
-  writeFileSync(authorizedKeys, `restrict,command="/usr/bin/rrsync -ro ${distDir}" ${readFileSync(`${clientKey}.pub`, 'utf8')}`);
+  writeFileSync(authorizedKeys, options.authorizedKeys(readFileSync(`${clientKey}.pub`, 'utf8').trim()));
   const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+  writeFileSync(knownHosts, `[${address}]:${port} ${hostKey}\n`);
   const config = join(dir, 'sshd_config');
+  const setEnv = Object.entries(options.setEnv ?? {}).map(([name, value]) => `SetEnv ${name}=${value}`);
   writeFileSync(
     config,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
+      `ListenAddress ${address}`,
+      `HostKey ${hostKeyFile}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${authorizedKeys}`,
       'StrictModes no', // authorized_keys sits under world-writable /tmp
@@ -55,21 +79,21 @@ export async function startManifestServer(): Promise<ManifestServer> {
       'KbdInteractiveAuthentication no',
       'UsePAM no',
       'LogLevel ERROR',
+      ...setEnv,
       '',
     ].join('\n'),
   );
-
   let daemon: ResultPromise | undefined;
-  const server: ManifestServer = {
+  const sshd: Sshd = {
+    dir,
+    address,
     port,
-    url: `root@127.0.0.1:/`,
-    user: 'root',
     clientKey,
     knownHosts,
-    distDir,
+    hostKey,
     async start() {
       daemon = execa('/usr/sbin/sshd', ['-D', '-e', '-f', config], { reject: false, stdio: ['ignore', 'ignore', 'pipe'] });
-      await waitForPort(port);
+      await waitForPort(port, 10_000, address);
     },
     async stop() {
       if (!daemon) return;
@@ -78,12 +102,31 @@ export async function startManifestServer(): Promise<ManifestServer> {
       daemon = undefined;
     },
     async remove() {
-      await server.stop();
+      await sshd.stop();
       if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     },
   };
-  await server.start();
-  return server;
+  await sshd.start();
+  return sshd;
+}
+
+export async function startManifestServer(): Promise<ManifestServer> {
+  const distDir = mkdtempSync(join(tmpdir(), 'agent-dist-'));
+  const sshd = await startSshd({ authorizedKeys: (key) => `restrict,command="/usr/bin/rrsync -ro ${distDir}" ${key}\n` });
+  return {
+    port: sshd.port,
+    url: 'root@127.0.0.1:/',
+    user: 'root',
+    clientKey: sshd.clientKey,
+    knownHosts: sshd.knownHosts,
+    distDir,
+    stop: sshd.stop,
+    start: sshd.start,
+    async remove() {
+      await sshd.remove();
+      rmSync(distDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A known_hosts that pins some other key for the server: what a man in the middle looks like. */
