@@ -106,6 +106,8 @@ async function runOnHost(deps: Pick<Deps, 'exec'>, row: FleetRow, options: FanOu
   } catch {
     // no report (locked: 75, disabled: 3, usage: 64): the exit code says it
   }
-  const detail = ran.exitCode === 75 ? 'another run holds the lock' : ran.exitCode === 3 ? 'disabled' : undefined;
+  // the agent's own closing words: `agent: ...` and what it indented under them
+  const lastError = /(^|\n)(agent: [^\n]*(\n\s+[^\n]*)*)\s*$/.exec(ran.stderr)?.[2]?.replace(/\s*\n\s*/g, ' ');
+  const detail = ran.exitCode === 75 ? 'another run holds the lock' : ran.exitCode === 3 ? 'disabled' : isHostSuccess({ exit_code: ran.exitCode } as HostOutcome) ? undefined : lastError;
   return { instance_id: row.instance_id, address, exit_code: ran.exitCode, result, ...(detail ? { detail } : {}) };
 }

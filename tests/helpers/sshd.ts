@@ -33,6 +33,8 @@ export interface SshdOptions {
   authorizedKeys: (clientPublicKey: string) => string;
   /** Environment for sessions (sshd_config SetEnv). */
   setEnv?: Record<string, string>;
+  /** A fixed port (fake hosts on different loopback addresses can share one); default: a free one. */
+  port?: number;
 }
 
 export interface Sshd {
@@ -53,7 +55,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   mkdirSync('/run/sshd', { recursive: true }); // sshd as root refuses to start without it
   const dir = mkdtempSync(join(tmpdir(), 'agent-sshd-'));
   const address = options.address ?? '127.0.0.1';
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const hostKeyFile = join(dir, 'ssh_host_ed25519_key');
   const clientKey = join(dir, 'id_ed25519');
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-host', '-f', hostKeyFile]);
@@ -64,7 +66,9 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   const knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `[${address}]:${port} ${hostKey}\n`);
   const config = join(dir, 'sshd_config');
-  const setEnv = Object.entries(options.setEnv ?? {}).map(([name, value]) => `SetEnv ${name}=${value}`);
+  // one SetEnv line: sshd uses the first of repeated keywords
+  const pairs = Object.entries(options.setEnv ?? {}).map(([name, value]) => `"${name}=${value}"`);
+  const setEnv = pairs.length > 0 ? [`SetEnv ${pairs.join(' ')}`] : [];
   writeFileSync(
     config,
     [
