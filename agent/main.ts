@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseCommandLine, type ParsedCommand, type CommandName } from './cli.js';
 import { isAgentError, describeError } from './errors.js';
-import { agentVersion } from './version.js';
+import { buildInfo } from './version.js';
 import type { CommandIo } from './commands/io.js';
 
 /** EX_USAGE (sysexits.h): never to be mistaken for run-now's 2 (SPEC §2). */
@@ -31,7 +31,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       return 0;
     }
     if (command.name === 'version') {
-      io.stdout.write(`agent ${agentVersion()}\n`);
+      const { version, commit } = buildInfo();
+      io.stdout.write(`agent ${version} (commit ${commit})\n`);
       return 0;
     }
     const handler = await HANDLERS[command.name]();

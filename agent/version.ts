@@ -1,16 +1,26 @@
 import { readFileSync } from 'node:fs';
 
-/** The agent's version from package.json, read once; the build may append a commit (see ami/). */
+/**
+ * The agent's version, and the commit it was built from when the build recorded one
+ * (dist/agent/build-info.json, written by ami/build-info.mjs). Falls back to package.json.
+ */
 export function agentVersion(): string {
-  // dist/agent/version.js when built, agent/version.ts under jest
+  return buildInfo().version;
+}
+
+export function buildInfo(): { version: string; commit: string } {
+  try {
+    return JSON.parse(readFileSync(new URL('./build-info.json', import.meta.url), 'utf8')) as { version: string; commit: string };
+  } catch {
+    // under jest (agent/version.ts) or before the first build
+  }
   for (const relative of ['../../package.json', '../package.json']) {
     try {
-      const text = readFileSync(new URL(relative, import.meta.url), 'utf8');
-      const parsed = JSON.parse(text) as { name?: string; version?: string };
-      if (parsed.name === 'agent' && parsed.version) return parsed.version;
+      const parsed = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (parsed.name === 'agent' && parsed.version) return { version: parsed.version, commit: 'unknown' };
     } catch {
       // not there: try the next layout
     }
   }
-  return '0.0.0-unknown';
+  return { version: '0.0.0-unknown', commit: 'unknown' };
 }

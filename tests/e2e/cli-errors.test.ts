@@ -24,6 +24,12 @@ describe('usage errors exit 64 for every command', () => {
     },
   );
 
+  it("--version prints the version and the commit", async () => {
+    const result = await agent(["--version"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^agent \d+\.\d+\.\d+ \(commit [0-9a-f]{12}\)$/);
+  });
+
   it('--help exits 0 and lists the commands', async () => {
     const result = await agent(['--help']);
     expect(result.exitCode).toBe(0);
