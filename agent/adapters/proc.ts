@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 
 /**
  * A process's start time in clock ticks since boot (/proc/PID/stat field 22), or null when no such
- * process exists. A pid plus its start time names one process for good: a reused pid has another.
+ * process exists or it is a zombie (dead, waiting to be reaped). A pid plus its start time names one
+ * process for good: a reused pid has another.
  */
 export function processStartTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // comm (field 2) may hold spaces and parentheses: count fields after the last ')'
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null; // field 22 overall = index 19 after pid, comm and state
+    if (fields[0] === 'Z') return null;
+    return fields[19] ?? null; // field 22 overall = index 19 after pid and comm
   } catch {
     return null;
   }
