@@ -1,16 +1,10 @@
 import type { Identity } from '../run/identity.js';
+import type { InstanceMetadata } from '../adapters/imds.js';
 
 /** SPEC §4 `registry/<instance_id>.json`: the live list of the fleet, one entry a running instance. */
-export interface Registration {
+export interface Registration extends InstanceMetadata {
   schema: 'agent.registration/v1';
-  instance_id: string;
   hostname: string;
-  private_ip: string | null;
-  public_ip: string | null;
-  ami_id: string | null;
-  instance_type: string | null;
-  availability_zone: string | null;
-  region: string | null;
   roles: string[];
   /** The host's SSH public host keys: `fleet run-now` pins them (SPEC §7). */
   ssh_host_keys: string[];

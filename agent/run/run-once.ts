@@ -18,7 +18,7 @@ import type { Progress } from './progress.js';
 import type { RunLock } from '../lock/run-lock.js';
 import type { DisabledState, Mode, Report, Trigger } from '../report/types.js';
 import { EMPTY_DRIFT } from '../report/types.js';
-import { buildReport } from '../report/build.js';
+import { buildReport, type ReportInput } from '../report/build.js';
 import { describeError } from '../errors.js';
 import { agentVersion } from '../version.js';
 import { syncRelease } from './source-stage.js';
@@ -53,7 +53,7 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
   const runDeps = { ...deps, log };
   const { config, identity } = context;
 
-  const base = {
+  const base: ReportBase = {
     runId,
     agentVersion: agentVersion(),
     trigger: request.trigger,
@@ -84,16 +84,7 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
     });
   } catch (error) {
     log.error({ err: error }, 'run failed inside the agent');
-    const finishedAt = deps.now();
-    report = buildReport({
-      ...base,
-      finishedAt,
-      nextDueAt: nextDueAt(config, finishedAt),
-      source: { type: config.source.type, url_or_bucket: sourceLocation(config), status: 'skipped', release_id: null, files_changed: 0, bytes_transferred: 0 },
-      apply: { status: 'skipped', release_id: null, puppet_version: null, puppet_exit_code: null, duration_ms: 0 },
-      drift: EMPTY_DRIFT,
-      agentError: `internal error: ${describeError(error)}`,
-    });
+    report = reportWithoutRun(config, base, deps.now(), { agentError: `internal error: ${describeError(error)}` });
   }
   return finishReport(runDeps, context, report, shouldPublish(report));
 }
@@ -102,21 +93,26 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
  * A scheduled run while disabled: no poll, no Puppet. It reports (result `disabled`, exit 3) only when
  * it would have applied, so the fleet view shows who disabled the host and why, once per drift_check_every.
  */
-async function disabledRun(deps: Deps, context: RunContext, request: RunRequest, base: Omit<Parameters<typeof buildReport>[0], 'finishedAt' | 'nextDueAt' | 'source' | 'apply' | 'drift'>): Promise<Report> {
-  const { config } = context;
-  const finishedAt = deps.now();
-  const report = buildReport({
-    ...base,
-    finishedAt,
-    nextDueAt: nextDueAt(config, finishedAt),
-    source: { type: config.source.type, url_or_bucket: sourceLocation(config), status: 'skipped', release_id: null, files_changed: 0, bytes_transferred: 0 },
-    apply: { status: 'skipped', release_id: null, puppet_version: null, puppet_exit_code: null, duration_ms: 0 },
-    drift: EMPTY_DRIFT,
-    disabled: request.disabled ?? undefined,
-  });
+async function disabledRun(deps: Deps, context: RunContext, request: RunRequest, base: ReportBase): Promise<Report> {
+  const report = reportWithoutRun(context.config, base, deps.now(), { disabled: request.disabled ?? undefined });
   const due = request.shouldApply({ releaseChanged: false, sourceFailed: false });
   context.progress.note(`disabled by ${report.disabled?.by} since ${report.disabled?.at}: ${report.disabled?.reason}`);
   return finishReport(deps, context, report, due);
+}
+
+type ReportBase = Omit<ReportInput, 'finishedAt' | 'nextDueAt' | 'source' | 'apply' | 'drift'>;
+
+/** The report of a run that neither polled nor applied: disabled, or stopped by an internal error. */
+function reportWithoutRun(config: Readonly<Config>, base: ReportBase, finishedAt: Date, why: Pick<ReportInput, 'agentError' | 'disabled'>): Report {
+  return buildReport({
+    ...base,
+    ...why,
+    finishedAt,
+    nextDueAt: nextDueAt(config, finishedAt),
+    source: { type: config.source.type, url_or_bucket: sourceLocation(config), status: 'skipped', release_id: null, files_changed: 0, bytes_transferred: 0 },
+    apply: skippedApply(null).outcome,
+    drift: EMPTY_DRIFT,
+  });
 }
 
 /** When the fleet should next hear from this host: an apply happens at least every drift_check_every. */

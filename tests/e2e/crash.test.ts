@@ -1,10 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startS3Server, type S3Server } from '../helpers/s3.js';
-import { createAgentHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
+import { createLocalSourceHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
 import { isSameProcessAlive } from '../../agent/adapters/proc.js';
 
 /** A run killed with -9 in the middle of Puppet: the lock must not block, and its Puppet must not live on. */
@@ -12,16 +11,14 @@ const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 let s3: S3Server;
 let host: AgentHost;
 let dist: string;
+let removeHost: () => void;
 
 beforeAll(async () => {
   s3 = await startS3Server();
-  dist = mkdtempSync(join(tmpdir(), 'agent-dist-'));
-  cpSync(FIXTURE, dist, { recursive: true });
-  host = createAgentHost({ source: { url: dist }, report: { bucket: 'fleet-reports', endpoint: s3.endpoint, force_path_style: true } }, s3.env);
+  ({ host, dist, remove: removeHost } = createLocalSourceHost(s3));
 });
 afterAll(async () => {
-  host?.remove();
-  rmSync(dist, { recursive: true, force: true });
+  removeHost?.();
   await s3?.remove();
 });
 

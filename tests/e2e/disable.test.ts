@@ -1,24 +1,19 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startS3Server, listKeys, getText, type S3Server } from '../helpers/s3.js';
-import { createAgentHost, type AgentHost } from '../helpers/agent-host.js';
+import { createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
 
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 let s3: S3Server;
 let host: AgentHost;
-let dist: string;
+let removeHost: () => void;
 
 beforeAll(async () => {
   s3 = await startS3Server();
-  dist = mkdtempSync(join(tmpdir(), 'agent-dist-'));
-  cpSync(FIXTURE, dist, { recursive: true });
-  host = createAgentHost({ source: { url: dist }, drift_check_every: '1h', report: { bucket: 'fleet-reports', endpoint: s3.endpoint, force_path_style: true } }, s3.env);
+  ({ host, remove: removeHost } = createLocalSourceHost(s3, { drift_check_every: '1h' }));
 });
 afterAll(async () => {
-  host?.remove();
-  rmSync(dist, { recursive: true, force: true });
+  removeHost?.();
   await s3?.remove();
 });
 

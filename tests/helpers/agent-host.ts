@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -84,4 +84,27 @@ function merge(base: Record<string, unknown>, overrides: Record<string, unknown>
         : value;
   }
   return out;
+}
+
+const E2E_TREE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
+
+/**
+ * A host whose manifest source is a local-path copy of the e2e fixture tree (`dist`, editable by the
+ * test), reporting to the given loopback S3 server. remove() cleans up both.
+ */
+export function createLocalSourceHost(
+  s3: { endpoint: string; env: Record<string, string> },
+  config: Record<string, unknown> = {},
+): { host: AgentHost; dist: string; remove(): void } {
+  const dist = mkdtempSync(join(tmpdir(), 'agent-dist-'));
+  cpSync(E2E_TREE, dist, { recursive: true });
+  const host = createAgentHost({ source: { url: dist }, report: { bucket: 'fleet-reports', endpoint: s3.endpoint, force_path_style: true }, ...config }, s3.env);
+  return {
+    host,
+    dist,
+    remove() {
+      host.remove();
+      rmSync(dist, { recursive: true, force: true });
+    },
+  };
 }
