@@ -30,6 +30,6 @@ mount -t proc proc "$work/root/proc"
 chroot "$work/root" /usr/local/bin/agent --version
 chroot "$work/root" /usr/local/bin/agent config check >/dev/null && echo "config check: valid"
 chroot "$work/root" puppet --version
-chroot "$work/root" rsync --version | head -1
+chroot "$work/root" rsync --version | sed -n 1p
 chroot "$work/root" systemctl is-enabled agent.service
 echo "fresh-machine proof: OK"
