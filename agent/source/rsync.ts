@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, access } from 'node:fs/promises';
+import { access, chmod, lstat, lutimes, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,100 +8,119 @@ import type { StatePaths } from '../run/paths.js';
 import type { ActiveRelease, FetchedRelease } from './types.js';
 import type { ExecResult } from '../adapters/exec.js';
 import { AgentError } from '../errors.js';
-import { changedItems, parseStats, pollArgs, stageArgs } from './rsync-args.js';
-import { indexTree, type TreeIndex } from '../release/tree-index.js';
+import { changedItems, parseStats, pollArgs, rsyncFailure, stageArgs } from './rsync-args.js';
+import { countChangedFiles, indexTree, readTreeIndex, restatIndex, writeTreeIndex, type TreeIndex } from '../release/tree-index.js';
+import { isReleaseMetadata } from '../release/release-id.js';
 import { STAGING_PREFIX } from '../release/prune.js';
-import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
+import { syncDirectory } from '../adapters/files.js';
 import { formatDuration } from '../config/duration.js';
 
-/** rsync's "some files vanished before they could be transferred": the server was mid-update, not down. */
-const RSYNC_VANISHED = 24;
+type FetchDeps = Pick<Deps, 'exec' | 'log'>;
 
-/** poll → stage → verify for an rsync source (local path or user@host:/path over ssh). */
+/**
+ * poll → stage → verify for an rsync source (local path or user@host:/path over ssh).
+ * files_changed: files added, removed or changed in content or mode against the active release
+ * (every file on a first fetch). bytes_transferred: rsync's "Total bytes received", poll included.
+ */
 export async function fetchRsyncRelease(
-  deps: Pick<Deps, 'exec' | 'log'>,
+  deps: FetchDeps,
   config: Readonly<Config>,
   paths: StatePaths,
   active: ActiveRelease | null,
   signal?: AbortSignal,
 ): Promise<FetchedRelease> {
   const rsync = (args: string[]) => runRsync(deps, config, args, signal);
+  let polledBytes = 0;
   if (active) {
     const poll = await rsync(pollArgs(config.source, active.dir));
-    if (changedItems(poll.stdout).length === 0) {
-      return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred: 0 };
-    }
+    polledBytes = parseStats(poll.stdout).bytesTransferred;
+    if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
   }
   await mkdir(paths.releasesDir, { recursive: true });
   const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
   try {
-    const staged = await rsync(stageArgs(config.source, staging, active?.dir ?? null));
-    const previous = active ? await readJsonFile<TreeIndex>(indexPath(paths, active.id)) : undefined;
+    const stats = parseStats((await rsync(stageArgs(config.source, staging, active?.dir ?? null))).stdout);
+    const bytesTransferred = polledBytes + stats.bytesTransferred;
+    const previous = active ? await readTreeIndex(paths, active.id) : undefined;
     const index = await indexTree(staging, previous);
-    await verifyPlainTree(config, staging, index);
-    const { filesChanged, bytesTransferred } = parseStats(staged.stdout);
-    if (index.releaseId === active?.id) {
-      await rm(staging, { recursive: true, force: true });
-      return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred };
+    await verifyStagedTree(config, staging, index);
+    if (active && index.releaseId === active.id) {
+      await adoptSourceTimes(deps, paths, staging, active, previous);
+      return unchanged(active, bytesTransferred);
     }
-    const releaseDir = join(paths.releasesDir, index.releaseId);
-    if (existsSync(releaseDir)) {
-      await rm(staging, { recursive: true, force: true }); // a kept release came back (a rollback): reuse it
-    } else {
-      await writeFileAtomic(indexPath(paths, index.releaseId), JSON.stringify(index));
-      await rename(staging, releaseDir);
-    }
+    const releaseDir = await keepRelease(paths, staging, index);
+    const filesChanged = previous ? countChangedFiles(previous, index) : active ? stats.filesChanged : Object.keys(index.files).length;
     return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred };
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+  } finally {
+    await rm(staging, { recursive: true, force: true }); // gone already when it became the release
   }
 }
 
-export function indexPath(paths: StatePaths, releaseId: string): string {
-  return join(paths.releasesDir, `${releaseId}.index.json`);
+function unchanged(active: ActiveRelease, bytesTransferred: number): FetchedRelease {
+  return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred };
 }
 
 /**
  * What a tree must have before it may be activated. Signed trees (`.release/manifest.json`) are
- * checked file by file against their manifest by the release verifier; a plain tree needs its
- * Puppet entry point, and is refused outright when the host only accepts signed releases.
+ * checked file by file against their signed manifest by the release verifier; here a tree needs its
+ * Puppet entry point, and a tree without a manifest is refused when only signed releases are accepted.
  */
-async function verifyPlainTree(config: Readonly<Config>, staging: string, index: TreeIndex): Promise<void> {
+async function verifyStagedTree(config: Readonly<Config>, staging: string, index: TreeIndex): Promise<void> {
+  const id = index.releaseId.slice(0, 12);
   if (config.verify.public_keys.length > 0 && !index.files['.release/manifest.json']) {
-    throw new AgentError('source_rejected', `release ${index.releaseId.slice(0, 12)} is unsigned, and verify.public_keys only accepts signed releases`);
+    throw new AgentError('source_rejected', `release ${id} is unsigned (no .release/manifest.json), and verify.public_keys only accepts signed releases`);
   }
   try {
     await access(join(staging, config.puppet.manifest));
   } catch {
-    throw new AgentError('source_rejected', `release ${index.releaseId.slice(0, 12)} has no Puppet entry point "${config.puppet.manifest}" (puppet.manifest)`);
+    throw new AgentError('source_rejected', `release ${id} has no Puppet entry point "${config.puppet.manifest}" (puppet.manifest)`);
+  }
+}
+
+/** Rename the staged tree to `releases/<id>`, or reuse a kept release with that id (a rollback). */
+async function keepRelease(paths: StatePaths, staging: string, index: TreeIndex): Promise<string> {
+  const releaseDir = join(paths.releasesDir, index.releaseId);
+  if (existsSync(releaseDir)) return releaseDir; // same id = same files: the kept copy is as good
+  await writeTreeIndex(paths, index); // before the rename: rename keeps inodes, so the index stays true
+  await rename(staging, releaseDir);
+  await syncDirectory(paths.releasesDir);
+  return releaseDir;
+}
+
+/**
+ * The source changed times but no content (a `touch`, a re-copied tree): the id is the active one,
+ * so its files are proven identical. Copy the source's times (and directory modes, which the id
+ * leaves out) onto the active release, or rsync's quick check would restage it on every poll.
+ * Best effort: a failure costs one more restage, never the run. `.release/` is left to the verifier.
+ */
+async function adoptSourceTimes(deps: FetchDeps, paths: StatePaths, staging: string, active: ActiveRelease, previous?: TreeIndex): Promise<void> {
+  const walk = async (relativeDir: string): Promise<void> => {
+    for (const name of await readdir(join(staging, relativeDir))) {
+      const relative = relativeDir ? `${relativeDir}/${name}` : name;
+      if (isReleaseMetadata(relative)) continue;
+      const source = await lstat(join(staging, relative));
+      const target = join(active.dir, relative);
+      if (source.isDirectory()) {
+        await walk(relative);
+        await chmod(target, source.mode & 0o7777);
+      }
+      await lutimes(target, source.atime, source.mtime);
+    }
+  };
+  try {
+    await walk('');
+    if (previous) await writeTreeIndex(paths, await restatIndex(active.dir, previous));
+    deps.log.info({ release_id: active.id }, 'the source changed only file times: adopted them into the active release');
+  } catch (error) {
+    deps.log.warn({ release_id: active.id, err: String(error) }, 'could not adopt the source file times; the next poll will stage again');
   }
 }
 
 async function runRsync(deps: Pick<Deps, 'exec'>, config: Readonly<Config>, args: string[], signal?: AbortSignal): Promise<ExecResult> {
-  const result = await deps.exec({ file: 'rsync', args, timeoutMs: config.source.timeout, killGraceMs: 2000, signal });
-  if (result.exitCode === 0 || result.exitCode === RSYNC_VANISHED) return result;
-  const from = config.source.url ?? '';
-  if (result.timedOut) throw new AgentError('source_unreachable', `rsync from ${from} timed out after ${formatDuration(config.source.timeout)}`);
-  if (result.spawnError) throw new AgentError('source_unreachable', `rsync could not be started: ${result.spawnError}`);
-  const reason = meaningfulStderr(result.stderr);
-  throw new AgentError('source_unreachable', `rsync from ${from} failed (exit ${String(result.exitCode ?? result.signal)}): ${reason}`);
-}
-
-/** What ssh or rsync said that an operator acts on, most decisive first. */
-const DECISIVE = [/Host key verification failed/, /REMOTE HOST IDENTIFICATION HAS CHANGED/, /Permission denied/, /Connection (refused|timed out)/, /No such file or directory/, /Could not resolve/];
-/** rsync's protocol trailers and ssh's @@@ banners explain nothing on their own. */
-const NOISE = /^@+$|^rsync(: \[\w+\])?: (connection unexpectedly closed|error in rsync protocol)|^rsync error:/;
-
-export function meaningfulStderr(stderr: string): string {
-  const lines = stderr
-    .split('\n')
-    .map((line) => line.replace(/^@\s+|\s+@$/g, '').trim())
-    .filter((line) => line && !NOISE.test(line));
-  const rank = (line: string) => {
-    const index = DECISIVE.findIndex((pattern) => pattern.test(line));
-    return index === -1 ? DECISIVE.length : index;
-  };
-  const ranked = [...lines].sort((a, b) => rank(a) - rank(b));
-  return ranked.slice(0, 2).join(' ') || stderr.trim().split('\n')[0] || 'no error output';
+  // LC_ALL=C: --stats labels and digit grouping are what parseStats reads
+  const env = { LC_ALL: 'C' };
+  const result = await deps.exec({ file: 'rsync', args, env, timeoutMs: config.source.timeout, killGraceMs: 2000, signal });
+  const failure = rsyncFailure(config.source.url ?? '', result, formatDuration(config.source.timeout));
+  if (failure) throw new AgentError('source_unreachable', failure);
+  return result;
 }

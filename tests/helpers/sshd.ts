@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,8 @@ export interface ManifestServer {
   clientKey: string;
   knownHosts: string;
   distDir: string;
+  /** sshd's own log (LogLevel ERROR): read it when a connection fails for no visible reason. */
+  logFile: string;
   /** Stop sshd, keeping its keys and files (a server outage). */
   stop(): Promise<void>;
   /** Start it again on the same port with the same host key. */
@@ -45,6 +47,7 @@ export interface Sshd {
   knownHosts: string;
   /** The server's public host key, `type base64`. */
   hostKey: string;
+  logFile: string;
   stop(): Promise<void>;
   start(): Promise<void>;
   remove(): Promise<void>;
@@ -66,6 +69,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   const knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `[${address}]:${port} ${hostKey}\n`);
   const config = join(dir, 'sshd_config');
+  const logFile = join(dir, 'sshd.log');
   // one SetEnv line: sshd uses the first of repeated keywords
   const pairs = Object.entries(options.setEnv ?? {}).map(([name, value]) => `"${name}=${value}"`);
   const setEnv = pairs.length > 0 ? [`SetEnv ${pairs.join(' ')}`] : [];
@@ -95,8 +99,10 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     clientKey,
     knownHosts,
     hostKey,
+    logFile,
     async start() {
-      daemon = execa('/usr/sbin/sshd', ['-D', '-e', '-f', config], { reject: false, stdio: ['ignore', 'ignore', 'pipe'] });
+      // -D: stay in the foreground as our child, so stop() can end it by its handle; -E: log to a file
+      daemon = execa('/usr/sbin/sshd', ['-D', '-E', logFile, '-f', config], { reject: false, stdio: 'ignore' });
       await waitForPort(port, 10_000, address);
     },
     async stop() {
@@ -114,8 +120,13 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
   return sshd;
 }
 
-export async function startManifestServer(): Promise<ManifestServer> {
+/**
+ * An rsync manifest server: sshd whose only key runs `rrsync -ro <distDir>`, like the real one.
+ * `treeDir` is copied into the dist dir (symlinks verbatim: Node's cp would make them absolute).
+ */
+export async function startManifestServer(treeDir?: string): Promise<ManifestServer> {
   const distDir = mkdtempSync(join(tmpdir(), 'agent-dist-'));
+  if (treeDir) cpSync(treeDir, distDir, { recursive: true, verbatimSymlinks: true });
   const sshd = await startSshd({ authorizedKeys: (key) => `restrict,command="/usr/bin/rrsync -ro ${distDir}" ${key}\n` });
   return {
     port: sshd.port,
@@ -124,6 +135,7 @@ export async function startManifestServer(): Promise<ManifestServer> {
     clientKey: sshd.clientKey,
     knownHosts: sshd.knownHosts,
     distDir,
+    logFile: sshd.logFile,
     stop: sshd.stop,
     start: sshd.start,
     async remove() {

@@ -1,5 +1,5 @@
-import { describe, it, expect, beforeAll, afterAll, beforeEach } from '@jest/globals';
-import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from '@jest/globals';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -10,24 +10,32 @@ import { activateRelease } from '../../agent/release/activate.js';
 import { indexTree } from '../../agent/release/tree-index.js';
 import { statePaths } from '../../agent/run/paths.js';
 import { parseConfig } from '../../agent/config/load.js';
-import { exec } from '../../agent/adapters/exec.js';
+import { exec, type Exec } from '../../agent/adapters/exec.js';
 import { silentLog } from '../../agent/adapters/log.js';
 import { AgentError } from '../../agent/errors.js';
 import type { ActiveRelease } from '../../agent/source/types.js';
 
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
-const deps = { exec, log: silentLog() };
+const FIXTURE = new URL('../fixtures/trees/basic/', import.meta.url).pathname;
+const FIXTURE_FILES = ['README', 'bin/check.sh', 'files/current', 'files/motd', 'manifests/site.pp'];
 let server: ManifestServer;
 let work: string;
+let rsyncCalls: string[][];
+/** The real exec, remembering every rsync argv: what the agent actually asked rsync to do. */
+const spyExec: Exec = (request) => {
+  rsyncCalls.push([...request.args]);
+  return exec(request);
+};
+const deps = { exec: spyExec, log: silentLog() };
 
 beforeAll(async () => {
-  server = await startManifestServer();
-  cpSync(FIXTURE, server.distDir, { recursive: true });
+  server = await startManifestServer(FIXTURE);
 });
 afterAll(async () => server?.remove());
 beforeEach(() => {
   work = mkdtempSync(join(tmpdir(), 'agent-rsync-'));
+  rsyncCalls = [];
 });
+afterEach(() => rmSync(work, { recursive: true, force: true }));
 
 function configFor(overrides: string[] = []) {
   const yaml = [
@@ -44,109 +52,164 @@ function configFor(overrides: string[] = []) {
   return parseConfig(yaml, 'agent.yaml', existsSync);
 }
 
-async function fetchAndActivate(config = configFor(), active: ActiveRelease | null = null) {
+async function fetchAndActivate(active: ActiveRelease | null = null, config = configFor()) {
   const paths = statePaths(config);
   const fetched = await fetchRsyncRelease(deps, config, paths, active);
   if (fetched.status === 'updated') await activateRelease(paths, fetched.releaseId, deps.log);
   return { fetched, paths, active: { id: fetched.releaseId, dir: fetched.releaseDir } };
 }
 
+const releases = () => readdirSync(join(work, 'state/releases')).sort();
+const onServer = (path: string) => join(server.distDir, path);
+
 describe('the rsync source over a real sshd with an rrsync read-only key', () => {
-  it('stages the tree as a release named by its content', async () => {
+  it('stages the tree as a release named by its content, links and modes intact', async () => {
     const { fetched } = await fetchAndActivate();
     expect(fetched.status).toBe('updated');
-    expect(fetched.filesChanged).toBeGreaterThan(0);
-    expect(fetched.releaseId).toBe((await indexTree(server.distDir)).releaseId);
-    expect(existsSync(join(fetched.releaseDir, 'manifests/site.pp'))).toBe(true);
+    expect(fetched.releaseId).toBe((await indexTree(FIXTURE)).releaseId);
+    expect(fetched.filesChanged).toBe(FIXTURE_FILES.length);
+    expect(fetched.bytesTransferred).toBeGreaterThan(0);
+    expect(lstatSync(join(fetched.releaseDir, 'files/current')).isSymbolicLink()).toBe(true);
+    expect(statSync(join(fetched.releaseDir, 'bin/check.sh')).mode & 0o777).toBe(0o755);
+    expect(releases()).toEqual([fetched.releaseId, `${fetched.releaseId}.index.json`]);
   });
 
-  it('an unchanged poll stages nothing and copies nothing', async () => {
+  it('an unchanged poll is one dry run: nothing staged, nothing copied', async () => {
     const first = await fetchAndActivate();
-    const before = readdirSync(join(work, 'state/releases')).sort();
+    rsyncCalls = [];
+    const before = releases();
     const again = await fetchRsyncRelease(deps, configFor(), first.paths, first.active);
-    expect(again).toMatchObject({ status: 'unchanged', releaseId: first.fetched.releaseId, filesChanged: 0 });
-    expect(readdirSync(join(work, 'state/releases')).sort()).toEqual(before);
+    expect(again).toMatchObject({ status: 'unchanged', releaseId: first.fetched.releaseId, releaseDir: first.fetched.releaseDir, filesChanged: 0 });
+    expect(rsyncCalls).toHaveLength(1);
+    expect(rsyncCalls[0]).toContain('--dry-run');
+    expect(releases()).toEqual(before);
   });
 
   it('a changed file makes a new release whose unchanged files are hard links of the previous one', async () => {
     const first = await fetchAndActivate();
-    writeFileSync(join(server.distDir, 'extra.txt'), 'new\n');
+    const motd = readFileSync(onServer('files/motd'));
+    writeFileSync(onServer('files/motd'), 'changed\n');
+    writeFileSync(onServer('extra.txt'), 'new\n');
     try {
-      const second = await fetchAndActivate(configFor(), first.active);
+      const second = await fetchAndActivate(first.active);
       expect(second.fetched.status).toBe('updated');
       expect(second.fetched.releaseId).not.toBe(first.fetched.releaseId);
-      expect(second.fetched.filesChanged).toBe(1);
-      const inode = (dir: string) => statSync(join(dir, 'manifests/site.pp')).ino;
-      expect(inode(second.fetched.releaseDir)).toBe(inode(first.fetched.releaseDir));
+      expect(second.fetched.filesChanged).toBe(2);
+      const inode = (dir: string, path: string) => statSync(join(dir, path)).ino;
+      expect(inode(second.fetched.releaseDir, 'manifests/site.pp')).toBe(inode(first.fetched.releaseDir, 'manifests/site.pp'));
+      expect(inode(second.fetched.releaseDir, 'files/motd')).not.toBe(inode(first.fetched.releaseDir, 'files/motd'));
+      expect(readFileSync(join(second.fetched.releaseDir, 'files/motd'), 'utf8')).toBe('changed\n');
+      expect(readFileSync(join(first.fetched.releaseDir, 'files/motd'), 'utf8')).toBe('welcome\n'); // the old release is untouched
     } finally {
-      rmSync(join(server.distDir, 'extra.txt'));
+      writeFileSync(onServer('files/motd'), motd);
+      rmSync(onServer('extra.txt'));
     }
   });
 
   it('a chmod alone is a new release', async () => {
     const first = await fetchAndActivate();
-    chmodSync(join(server.distDir, 'README'), 0o600);
+    chmodSync(onServer('README'), 0o600);
     try {
-      const second = await fetchAndActivate(configFor(), first.active);
-      expect(second.fetched.status).toBe('updated');
+      const second = await fetchAndActivate(first.active);
+      expect(second.fetched).toMatchObject({ status: 'updated', filesChanged: 1 });
       expect(second.fetched.releaseId).not.toBe(first.fetched.releaseId);
     } finally {
-      chmodSync(join(server.distDir, 'README'), 0o644);
+      chmodSync(onServer('README'), 0o644);
     }
   });
 
-  it('refuses a server whose host key is not the pinned one', async () => {
-    const wrong = join(work, 'known_hosts');
-    writeWrongKnownHosts(wrong, server.port);
-    const config = configFor();
-    const error = await fetchRsyncRelease(deps, { ...config, source: { ...config.source, known_hosts: wrong } }, statePaths(config), null).catch((e) => e);
-    expect(error).toBeInstanceOf(AgentError);
-    expect((error as AgentError).code).toBe('source_unreachable');
-    expect((error as Error).message).toMatch(/^rsync from root@127\.0\.0\.1:\/ failed \(exit \d+\): Host key verification failed/);
-    expect(readdirSync(join(work, 'state/releases')).filter((name) => !name.startsWith('.'))).toEqual([]);
+  it('a touch alone is no new release, and the poll after it copies nothing again', async () => {
+    const first = await fetchAndActivate();
+    const past = new Date('2020-01-01T00:00:00Z');
+    utimesSync(onServer('files/motd'), past, past);
+    const touched = await fetchAndActivate(first.active);
+    expect(touched.fetched).toMatchObject({ status: 'unchanged', releaseId: first.fetched.releaseId, filesChanged: 0 });
+    expect(releases()).toEqual([first.fetched.releaseId, `${first.fetched.releaseId}.index.json`]);
+    rsyncCalls = [];
+    const after = await fetchAndActivate(first.active);
+    expect(after.fetched.status).toBe('unchanged');
+    expect(rsyncCalls).toHaveLength(1); // the active release took the source's times: the dry run matches
   });
 
-  it('rejects a tree without the Puppet entry point and activates nothing', async () => {
+  it('a release the source goes back to is the kept one, not a second copy', async () => {
+    const first = await fetchAndActivate();
+    writeFileSync(onServer('extra.txt'), 'new\n');
+    const second = await fetchAndActivate(first.active).finally(() => rmSync(onServer('extra.txt')));
+    const back = await fetchAndActivate(second.active);
+    expect(back.fetched).toMatchObject({ status: 'updated', releaseId: first.fetched.releaseId, releaseDir: first.fetched.releaseDir, filesChanged: 1 });
+    expect(releases().filter((name) => !name.endsWith('.index.json'))).toEqual([first.fetched.releaseId, second.fetched.releaseId].sort());
+  });
+
+  it.each([
+    ['pins another key for it (a man in the middle)', (file: string) => writeWrongKnownHosts(file, server.port)],
+    ['knows no key for it (never accept-new)', (file: string) => writeFileSync(file, '')],
+  ])('refuses a server when known_hosts %s', async (_case, writeKnownHosts) => {
+    const wrong = join(work, 'known_hosts');
+    writeKnownHosts(wrong);
+    const config = configFor();
+    const pinnedElsewhere = { ...config, source: { ...config.source, known_hosts: wrong } };
+    const error = await fetchRsyncRelease(deps, pinnedElsewhere, statePaths(config), null).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentError);
+    expect(error).toMatchObject({ code: 'source_unreachable' });
+    // rsync exits 255 or 12 depending on which side notices the dead ssh first
+    expect((error as Error).message).toMatch(/^rsync from root@127\.0\.0\.1:\/ failed \(exit (255|12)\): Host key verification failed\./);
+    expect((error as Error).message).not.toMatch(/\s@(\s|$)|@@|[\r\n]/); // one line, ssh's @ banner frame gone
+    expect(releases()).toEqual([]);
+  });
+
+  it('rejects a tree without the Puppet entry point and keeps nothing of it', async () => {
     const config = configFor(['puppet: {manifest: manifests/missing.pp}']);
-    const error = await fetchRsyncRelease(deps, config, statePaths(config), null).catch((e) => e);
-    expect((error as AgentError).code).toBe('source_rejected');
-    expect((error as Error).message).toMatch(/no Puppet entry point "manifests\/missing\.pp"/);
-    expect(readdirSync(join(work, 'state/releases'))).toEqual([]);
+    const error = await fetchRsyncRelease(deps, config, statePaths(config), null).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'source_rejected', message: expect.stringMatching(/has no Puppet entry point "manifests\/missing\.pp"/) });
+    expect(releases()).toEqual([]);
+  });
+
+  it('rejects an unsigned tree when only signed releases are accepted', async () => {
+    writeFileSync(join(work, 'release.pub'), 'not read here: the tree has no manifest to check');
+    const config = configFor([`verify: {public_keys: [${join(work, 'release.pub')}]}`]);
+    const error = await fetchRsyncRelease(deps, config, statePaths(config), null).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'source_rejected', message: expect.stringContaining('unsigned') });
+    expect(releases()).toEqual([]);
   });
 
   it('works from a local path too', async () => {
     const config = configFor();
     const local = { ...config, source: { ...config.source, url: server.distDir } };
     const fetched = await fetchRsyncRelease(deps, local, statePaths(config), null);
-    expect(fetched.releaseId).toBe((await indexTree(server.distDir)).releaseId);
+    expect(fetched.releaseId).toBe((await indexTree(FIXTURE)).releaseId);
+    expect(rsyncCalls[0]).not.toContain('-e');
   });
 });
 
 describe('the restricted key stays restricted', () => {
-  const ssh = (...args: string[]) =>
-    execa('ssh', ['-p', String(server.port), '-i', server.clientKey, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${server.knownHosts}`, '-o', 'BatchMode=yes', ...args], {
-      reject: false,
-      timeout: 20_000,
-    });
-  const rsyncE = () => `ssh -p ${server.port} -i ${server.clientKey} -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${server.knownHosts} -o BatchMode=yes`;
+  const sshOptions = () => ['-p', String(server.port), '-i', server.clientKey, '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${server.knownHosts}`, '-o', 'BatchMode=yes'];
+  const ssh = (...args: string[]) => execa('ssh', [...sshOptions(), ...args], { reject: false, timeout: 20_000 });
+  const rsync = (...args: string[]) => execa('rsync', ['-e', ['ssh', ...sshOptions()].join(' '), ...args], { reject: false, timeout: 20_000 });
 
   it('cannot run a shell command', async () => {
-    const marker = join(tmpdir(), `agent-shell-${process.pid}`);
-    await ssh('root@127.0.0.1', `touch ${marker}`);
+    const marker = join(work, 'shell-ran');
+    const result = await ssh('root@127.0.0.1', `touch ${marker}`);
+    expect(result.exitCode).not.toBe(0);
     expect(existsSync(marker)).toBe(false);
   });
 
   it('cannot push files to the server', async () => {
     const file = join(work, 'pushed.txt');
     writeFileSync(file, 'pwned\n');
-    const push = await execa('rsync', ['-e', rsyncE(), file, 'root@127.0.0.1:/'], { reject: false });
+    const push = await rsync(file, 'root@127.0.0.1:/');
     expect(push.exitCode).not.toBe(0);
-    expect(existsSync(join(server.distDir, 'pushed.txt'))).toBe(false);
+    expect(existsSync(onServer('pushed.txt'))).toBe(false);
+  });
+
+  it('cannot delete on the server with --remove-source-files', async () => {
+    await rsync('--remove-source-files', 'root@127.0.0.1:/README', join(work, 'README'));
+    expect(existsSync(onServer('README'))).toBe(true);
   });
 
   it('cannot read outside the dist dir with ..', async () => {
-    const escape = await execa('rsync', ['-e', rsyncE(), 'root@127.0.0.1:/../', join(work, 'escape/')], { reject: false });
+    const escape = await rsync('-r', 'root@127.0.0.1:/../', join(work, 'escape/'));
     expect(escape.exitCode).not.toBe(0);
+    expect(existsSync(join(work, 'escape')) ? readdirSync(join(work, 'escape')) : []).toEqual([]);
   });
 
   it('cannot forward ports or get a terminal', async () => {
