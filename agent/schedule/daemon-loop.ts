@@ -2,6 +2,7 @@
  * The daemon's scheduler. Invariants:
  * - at most one run child at a time from here; a run-now from a shell is kept out by the run lock
  *   (the child is started with --no-wait and exits 75: the tick is skipped and logged);
+ * - a tick during a run is skipped; a SIGUSR1 during a run is queued and starts when it ends;
  * - every tick starts its run at tick + the host's fixed splay offset;
  * - after a failed run, a retry comes after a capped, fully jittered backoff; a good run resets it;
  * - stop() lets a running child finish for stop_grace, then stops it (TERM: it kills its Puppet group).
@@ -45,6 +46,7 @@ export function startDaemonLoop(deps: LoopDeps, initial: Readonly<Config>, insta
   let pending: { timer: NodeJS.Timeout; at: Date } | undefined;
   let failures = 0;
   let stopping = false;
+  let queued: RunTrigger | undefined;
 
   const backoff = (): BackoffPolicy => ({ baseMs: 30_000, capMs: pollIntervalMs(config.schedule) });
   const announce = () => deps.onNextRunChanged?.(loop.nextRunAt());
@@ -64,7 +66,12 @@ export function startDaemonLoop(deps: LoopDeps, initial: Readonly<Config>, insta
   const runNow = (trigger: RunTrigger) => {
     if (stopping) return;
     if (child) {
-      deps.log.warn({ trigger }, 'run skipped: the previous run is still going');
+      if (trigger === 'signal') {
+        queued = trigger; // an operator asked: run after this one rather than not at all
+        deps.log.info({ trigger }, 'run queued: starts when the current run ends');
+      } else {
+        deps.log.warn({ trigger }, 'run skipped: the previous run is still going');
+      }
       return;
     }
     const started = Date.now();
@@ -84,6 +91,11 @@ export function startDaemonLoop(deps: LoopDeps, initial: Readonly<Config>, insta
       } else {
         failures = 0;
         deps.log.info(fields, 'run finished');
+      }
+      if (queued && !stopping) {
+        const next = queued;
+        queued = undefined;
+        runNow(next);
       }
       announce();
     });
