@@ -60,6 +60,9 @@ export FACTER_sandbox="$demo/sandbox"
 write_config "$demo/agent.yaml" "$demo/dist" "$demo/host"
 echo "config: $demo/agent.yaml"; agent config check --config "$demo/agent.yaml" | sed -n '1,12p'; echo "  ..."
 
+step "register this host in S3 (the daemon does this when it starts)"
+agent register --config "$demo/agent.yaml" && echo "registry/demo-host-1.json written"
+
 step "first run: applies the tree"
 show_exit agent run-now --config "$demo/agent.yaml"
 echo "sandbox/managed/motd: $(cat "$demo/sandbox/managed/motd")"
@@ -78,6 +81,9 @@ echo "sandbox/managed/motd: $(cat "$demo/sandbox/managed/motd")"
 
 step "agent status"
 agent status --config "$demo/agent.yaml"
+
+step "the fleet as an operator sees it: agent fleet status"
+agent fleet status --bucket fleet-reports --endpoint "http://127.0.0.1:$port" --path-style --config "$demo/agent.yaml"
 
 step "reports in S3 (bucket fleet-reports)"
 node --input-type=module -e "
