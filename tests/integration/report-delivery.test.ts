@@ -14,8 +14,8 @@ import { deliverSpool } from '../../agent/report/deliver.js';
 import { keepLocalCopy, listLocalCopies } from '../../agent/report/local-copies.js';
 import { statePaths, type StatePaths } from '../../agent/run/paths.js';
 import { silentLog } from '../../agent/adapters/log.js';
-import { buildReport } from '../../agent/report/build.js';
-import { EMPTY_DRIFT, type Report } from '../../agent/report/types.js';
+import type { Report } from '../../agent/report/types.js';
+import { sampleReport } from '../helpers/reports.js';
 
 const log = silentLog();
 const PREFIX = 'fleet/';
@@ -26,20 +26,7 @@ let bucket: S3BucketView;
 const savedEnv = { ...process.env };
 
 function report(startedAt: string, instance = 'i-deliver'): Report {
-  return buildReport({
-    runId: randomUUID(),
-    agentVersion: 'test',
-    trigger: 'schedule',
-    mode: 'enforce',
-    instance: { id: instance, hostname: 'h', private_ip: null },
-    startedAt: new Date(startedAt),
-    finishedAt: new Date(Date.parse(startedAt) + 1000),
-    nextDueAt: null,
-    source: { type: 'rsync', url_or_bucket: '/x', status: 'unchanged', release_id: 'r', files_changed: 0, bytes_transferred: 0 },
-    apply: { status: 'unchanged', release_id: 'r', puppet_version: '7', puppet_exit_code: 0, duration_ms: 1 },
-    drift: EMPTY_DRIFT,
-    redact: [],
-  });
+  return sampleReport(startedAt, { instanceId: instance });
 }
 
 const spool = (startedAt: string, spoolMax = 1000) => spoolReport(paths, report(startedAt), spoolMax, log);

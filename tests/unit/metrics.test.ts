@@ -1,21 +1,13 @@
 import { describe, it, expect } from '@jest/globals';
 import { renderMetrics } from '../../agent/report/metrics.js';
-import { buildReport } from '../../agent/report/build.js';
+import { sampleReport } from '../helpers/reports.js';
 import { EMPTY_DRIFT } from '../../agent/report/types.js';
 
-const report = buildReport({
-  runId: 'r',
-  agentVersion: 't',
-  trigger: 'schedule',
-  mode: 'enforce',
-  instance: { id: 'i-1', hostname: 'h', private_ip: null },
-  startedAt: new Date('2026-11-25T12:00:00Z'),
+const report = sampleReport('2026-11-25T12:00:00Z', {
   finishedAt: new Date('2026-11-25T12:00:03Z'),
-  nextDueAt: null,
   source: { type: 'rsync', url_or_bucket: 'x', status: 'unreachable', release_id: null, files_changed: 0, bytes_transferred: 0, error: 'down' },
   apply: { status: 'changed', release_id: 'a', puppet_version: '7', puppet_exit_code: 2, duration_ms: 1500 },
   drift: { ...EMPTY_DRIFT, resources_total: 5, out_of_sync: 2, corrective: 1, intentional: 1 },
-  redact: [],
 });
 
 describe('renderMetrics', () => {

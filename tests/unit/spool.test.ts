@@ -8,28 +8,15 @@ import { spoolReport, listSpool, spoolStats, spoolEntryTime, parseSpooledReport,
 import { keepLocalCopy, listLocalCopies } from '../../agent/report/local-copies.js';
 import { shouldReplaceLatest } from '../../agent/report/deliver.js';
 import { statePaths, type StatePaths } from '../../agent/run/paths.js';
-import { buildReport } from '../../agent/report/build.js';
-import { EMPTY_DRIFT, type Report } from '../../agent/report/types.js';
+import type { Report } from '../../agent/report/types.js';
+import { sampleReport } from '../helpers/reports.js';
 
 let paths: StatePaths;
 let logged: Array<Record<string, unknown>>;
 const log = () => pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) });
 
 function report(startedAt: string, runId: string = randomUUID()): Report {
-  return buildReport({
-    runId,
-    agentVersion: 'test',
-    trigger: 'schedule',
-    mode: 'enforce',
-    instance: { id: 'i-spool', hostname: 'h', private_ip: null },
-    startedAt: new Date(startedAt),
-    finishedAt: new Date(Date.parse(startedAt) + 1000),
-    nextDueAt: null,
-    source: { type: 'rsync', url_or_bucket: '/x', status: 'unchanged', release_id: 'r', files_changed: 0, bytes_transferred: 0 },
-    apply: { status: 'unchanged', release_id: 'r', puppet_version: '7', puppet_exit_code: 0, duration_ms: 1 },
-    drift: EMPTY_DRIFT,
-    redact: [],
-  });
+  return sampleReport(startedAt, { runId, instanceId: 'i-spool' });
 }
 const at = (minute: number) => `2026-11-25T07:${String(minute).padStart(2, '0')}:00.000Z`;
 
