@@ -1,9 +1,16 @@
+/**
+ * Puppet's `last_run_report.yaml` (report_format 12, Puppet 7) → typed data, reduced to what the agent
+ * uses. Pure. Anything malformed throws AgentError('puppet', ...) naming the key and what came, never a
+ * TypeError: a report is input from another program and may be cut short by a full disk or a kill.
+ * Samples of real reports: tests/fixtures/puppet-reports/ (capture.sh regenerates them).
+ */
 import { parse } from 'yaml';
-import { createHash } from 'node:crypto';
 import { AgentError } from '../errors.js';
 import type { EventStatus } from '../report/types.js';
+import { invalid, list, record, scrubContent, summarizeMetrics, textOf, type PuppetMetrics } from './report-fields.js';
 
-/** Puppet's `last_run_report.yaml` (report_format 12, Puppet 7), reduced to what the agent uses. */
+export { scrubContent, type PuppetMetrics } from './report-fields.js';
+
 export interface PuppetEvent {
   property: string;
   previous_value: unknown;
@@ -22,98 +29,102 @@ export interface PuppetResource {
   changed: boolean;
   failed: boolean;
   skipped: boolean;
+  /** Puppet's own corrective_change: always false under `puppet apply` (the agent works it out, report/drift.ts). */
+  corrective: boolean;
   events: PuppetEvent[];
+}
+
+export interface PuppetLog {
+  level: string;
+  message: string;
+  source: string;
 }
 
 export interface ParsedPuppetReport {
   puppetVersion: string | null;
+  /** Puppet's verdict: changed | unchanged | failed. */
   status: string;
   noop: boolean;
+  /** Noop found something to change (Puppet still exits 0: FIELD-NOTES). */
   noopPending: boolean;
   resources: PuppetResource[];
-  /** `err`-level log lines: what went wrong, in Puppet's words. */
+  logs: PuppetLog[];
+  /** `err`-level log lines as `source: message`: what went wrong, in Puppet's words. */
   errors: string[];
+  metrics: PuppetMetrics;
 }
 
 /** Resources Puppet adds to every catalog by itself: counting them would only blur the drift figures. */
 const BUILTIN_TYPES = new Set(['Schedule', 'Filebucket']);
-const CHECKSUM = /^\{[a-z0-9]+\}[0-9a-f]+$/;
-const CONTENT_PROPERTIES = new Set(['content', 'source']);
+/**
+ * Puppet writes this key last (after resource_statuses), with one of these values. A report cut at a
+ * line boundary is still valid YAML; a missing or clipped last key is how truncation shows.
+ */
+const LAST_KEY = 'cached_catalog_status';
+const CACHED_CATALOG_STATUSES = new Set(['not_used', 'explicitly_requested', 'on_failure']);
+const EVENT_STATUSES = new Set<EventStatus>(['success', 'noop', 'failure']);
 
-/** YAML text → typed report. Throws AgentError('puppet') naming what is wrong, never a TypeError. */
 export function parsePuppetReport(yamlText: string): ParsedPuppetReport {
   let raw: unknown;
   try {
-    raw = parse(yamlText, { logLevel: 'error' }); // the root tag !ruby/object:Puppet::Transaction::Report is dropped
+    // logLevel 'error': Puppet tags the root `!ruby/object:Puppet::Transaction::Report`; unknown tags are dropped
+    raw = parse(yamlText, { logLevel: 'error' });
   } catch (error) {
-    throw new AgentError('puppet', `Puppet's report is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new AgentError('puppet', `Puppet report is not valid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   }
   const report = record(raw, 'the report');
-  const statuses = report.resource_statuses === null || report.resource_statuses === undefined ? {} : record(report.resource_statuses, 'resource_statuses');
-  const resources = Object.entries(statuses)
+  if (typeof report.status !== 'string') throw invalid('status', 'a string', report.status);
+  if (typeof report[LAST_KEY] !== 'string' || !CACHED_CATALOG_STATUSES.has(report[LAST_KEY])) {
+    throw new AgentError('puppet', `Puppet report is not valid: it ends before its last key ${LAST_KEY} (truncated?)`);
+  }
+  const resources = Object.entries(record(report.resource_statuses, 'resource_statuses'))
     .map(([name, value]) => parseResource(name, record(value, `resource_statuses.${name}`)))
     .filter((resource) => !BUILTIN_TYPES.has(resource.type));
-  const logs = Array.isArray(report.logs) ? report.logs : [];
+  const logs = list(report.logs ?? [], 'logs').map((log, index) => parseLog(record(log, `logs.${index}`)));
+  const version = report.puppet_version;
   return {
-    puppetVersion: typeof report.puppet_version === 'string' ? report.puppet_version : null,
-    status: typeof report.status === 'string' ? report.status : 'unknown',
+    puppetVersion: typeof version === 'string' || typeof version === 'number' ? String(version) : null,
+    status: report.status,
     noop: report.noop === true,
     noopPending: report.noop_pending === true,
     resources,
-    errors: logs
-      .filter((log): log is Record<string, unknown> => Boolean(log) && typeof log === 'object' && (log as Record<string, unknown>).level === 'err')
-      .map((log) => `${String(log.source ?? 'Puppet')}: ${String(log.message ?? '')}`),
+    logs,
+    errors: logs.filter((log) => log.level === 'err').map((log) => `${log.source}: ${log.message}`),
+    metrics: summarizeMetrics(report.metrics),
   };
 }
 
 function parseResource(name: string, raw: Record<string, unknown>): PuppetResource {
-  const events = raw.events === null || raw.events === undefined ? [] : raw.events;
-  if (!Array.isArray(events)) throw invalid(`resource_statuses.${name}.events`, 'a list', events);
+  const events = list(raw.events ?? [], `resource_statuses.${name}.events`);
   return {
     resource: name,
-    type: typeof raw.resource_type === 'string' ? raw.resource_type : name.split('[')[0] ?? name,
-    title: typeof raw.title === 'string' ? raw.title : name,
+    type: typeof raw.resource_type === 'string' ? raw.resource_type : (name.split('[')[0] ?? name),
+    title: textOf(raw.title) ?? name,
     file: typeof raw.file === 'string' ? raw.file : null,
     line: typeof raw.line === 'number' ? raw.line : null,
     outOfSync: raw.out_of_sync === true,
     changed: raw.changed === true,
     failed: raw.failed === true,
     skipped: raw.skipped === true,
+    corrective: raw.corrective_change === true,
     events: events.map((event, index) => parseEvent(record(event, `resource_statuses.${name}.events.${index}`))),
   };
 }
 
 function parseEvent(raw: Record<string, unknown>): PuppetEvent {
-  const property = typeof raw.property === 'string' ? raw.property : 'unknown';
-  const status = raw.status === 'success' || raw.status === 'noop' || raw.status === 'failure' ? raw.status : 'failure';
-  const scrub = CONTENT_PROPERTIES.has(property) ? scrubContent : (value: unknown) => value;
+  const property = textOf(raw.property) ?? 'unknown';
+  // content/source values may be the file itself (FIELD-NOTES: desired is base64): checksums only
+  const scrub = property === 'content' || property === 'source' ? scrubContent : (value: unknown) => value;
   return {
     property,
-    previous_value: scrub(raw.previous_value),
-    desired_value: scrub(raw.desired_value),
-    status,
-    message: typeof raw.message === 'string' ? raw.message : '',
+    previous_value: scrub(raw.previous_value ?? null),
+    desired_value: scrub(raw.desired_value ?? null),
+    // an event Puppet could not label is treated as the worst case
+    status: EVENT_STATUSES.has(raw.status as EventStatus) ? (raw.status as EventStatus) : 'failure',
+    message: textOf(raw.message) ?? '',
   };
 }
 
-/**
- * File contents never reach a report (SPEC §5): keep Puppet's checksums, and replace anything else
- * by its digest. Puppet 7 writes content's desired_value base64-encoded (FIELD-NOTES).
- */
-export function scrubContent(value: unknown): unknown {
-  if (typeof value !== 'string') return value;
-  if (CHECKSUM.test(value)) return value;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  if (CHECKSUM.test(decoded)) return decoded;
-  return `{sha256}${createHash('sha256').update(value).digest('hex')}`;
-}
-
-function record(value: unknown, where: string): Record<string, unknown> {
-  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  throw invalid(where, 'a mapping', value);
-}
-
-function invalid(where: string, expected: string, got: unknown): AgentError {
-  const kind = got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got;
-  return new AgentError('puppet', `Puppet's report is not valid: ${where}: expected ${expected}, got ${kind}`);
+function parseLog(raw: Record<string, unknown>): PuppetLog {
+  return { level: textOf(raw.level) ?? 'unknown', message: textOf(raw.message) ?? '', source: textOf(raw.source) ?? 'Puppet' };
 }

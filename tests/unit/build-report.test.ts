@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
-import { buildReport, cleanMessage, exitCodeFor, resultFor, type ReportInput } from '../../agent/report/build.js';
-import { EMPTY_DRIFT, type Drift } from '../../agent/report/types.js';
+import { buildReport, cleanMessage, exitCodeFor, resultFor, summarizeDrift, type ReportInput } from '../../agent/report/build.js';
+import { EMPTY_DRIFT, type Drift, type DriftResource } from '../../agent/report/types.js';
 
 const drift = (fields: Partial<Drift>): Drift => ({ ...EMPTY_DRIFT, ...fields });
 const source = (status: ReportInput['source']['status'] = 'unchanged'): ReportInput['source'] => ({
@@ -11,13 +11,17 @@ const source = (status: ReportInput['source']['status'] = 'unchanged'): ReportIn
   files_changed: 0,
   bytes_transferred: 0,
 });
-const apply = (status: ReportInput['apply']['status'] = 'unchanged', error?: string): ReportInput['apply'] => ({
+const PUPPET_EXIT = { unchanged: 0, changed: 2, failed: 4, timeout: null, skipped: null } as const;
+const apply = (status: ReportInput['apply']['status'] = 'unchanged', error?: string, exit?: number | null): ReportInput['apply'] => ({
   status,
   release_id: 'abc',
   puppet_version: '7.23.0',
-  puppet_exit_code: 0,
+  puppet_exit_code: exit === undefined ? PUPPET_EXIT[status] : exit,
   duration_ms: 1500,
   ...(error ? { error } : {}),
+});
+const listed = (name: string, fields: Partial<DriftResource> = {}): DriftResource => ({
+  resource: name, type: 'File', title: name, manifest_file: 'site.pp', line: 1, corrective_change: false, flapping: false, failed: false, events: [], ...fields,
 });
 
 function input(fields: Partial<ReportInput>): ReportInput {
@@ -39,21 +43,28 @@ function input(fields: Partial<ReportInput>): ReportInput {
 }
 
 describe('exit code and result (SPEC §2, §5)', () => {
-  it.each([
+  const table: Array<[string, Partial<ReportInput>, number, string]> = [
     ['nothing out of sync', {}, 0, 'compliant'],
     ['intentional changes applied', { apply: apply('changed'), drift: drift({ out_of_sync: 2, intentional: 2 }) }, 2, 'changed'],
     ['drift corrected', { apply: apply('changed'), drift: drift({ out_of_sync: 1, corrective: 1 }) }, 2, 'corrected'],
     ['noop drift although Puppet exited 0', { mode: 'noop' as const, drift: drift({ out_of_sync: 1, corrective: 1 }) }, 2, 'drifted'],
     ['a failed resource', { apply: apply('failed'), drift: drift({ out_of_sync: 1, failed: 1 }) }, 4, 'failed'],
     ['a failed resource beside a change', { apply: apply('failed'), drift: drift({ out_of_sync: 2, failed: 1, intentional: 2 }) }, 6, 'failed'],
-    ['a compile error (Puppet exit 1)', { apply: apply('failed', 'Error: Could not parse') }, 4, 'failed'],
+    ['a compile error (Puppet exit 1)', { apply: apply('failed', 'Error: Could not parse', 1) }, 4, 'failed'],
+    ['Puppet exit 6: changes beside a failed resource', { apply: apply('failed', 'Error: x', 6), drift: drift({ out_of_sync: 1, failed: 1, resources: [listed('Exec[x]', { failed: true })] }) }, 6, 'failed'],
+    ['noop: a failed resource only', { mode: 'noop' as const, apply: apply('failed', 'Error: x', 4), drift: drift({ out_of_sync: 1, failed: 1, resources: [listed('File[/a]', { failed: true })] }) }, 4, 'failed'],
+    ['noop: drift beside a failed resource', { mode: 'noop' as const, apply: apply('failed', 'Error: x', 4), drift: drift({ out_of_sync: 2, failed: 1, corrective: 1, intentional: 1, resources: [listed('File[/a]', { failed: true }), listed('File[/b]')] }) }, 6, 'failed'],
+    ['noop: a new release not applied yet', { mode: 'noop' as const, drift: drift({ out_of_sync: 1, intentional: 1, resources: [listed('File[/b]')] }) }, 2, 'drifted'],
+    ['corrective and intentional changes together', { apply: apply('changed'), drift: drift({ out_of_sync: 2, corrective: 1, intentional: 1 }) }, 2, 'corrected'],
     ['a Puppet timeout', { apply: apply('timeout') }, 4, 'failed'],
     ['source unreachable, last good tree compliant', { source: source('unreachable') }, 4, 'failed'],
     ['source rejected, last good tree corrected drift', { source: source('rejected'), apply: apply('changed'), drift: drift({ out_of_sync: 1, corrective: 1 }) }, 6, 'failed'],
     ['a skipped apply', { apply: apply('skipped') }, 0, 'compliant'],
     ['disabled', { disabled: { reason: 'maintenance', by: 'alice', at: '2026-11-25T06:00:00Z', until: null } }, 3, 'disabled'],
-    ['the agent could not run', { agentError: 'no good release' }, 1, 'error'],
-  ])('%s → exit %i, %s', (_name, fields, exitCode, result) => {
+    ['the agent could not run', { agentError: 'no good release', apply: apply('skipped') }, 1, 'error'],
+    ['the agent could not run while the source was down', { agentError: 'no good release', source: source('unreachable'), apply: apply('skipped') }, 1, 'error'],
+  ];
+  it.each(table.map(([name, fields, exitCode, result]) => ({ name, fields, exitCode, result })))('$name → exit $exitCode, $result', ({ fields, exitCode, result }) => {
     const report = buildReport(input(fields));
     expect(report.exit_code).toBe(exitCode);
     expect(report.result).toBe(result);
@@ -94,6 +105,34 @@ describe('buildReport', () => {
     );
     expect(report.drift.resources[0]!.events[0]!.message).toBe('[redacted] set');
     expect(Buffer.byteLength(report.source.error!)).toBeLessThanOrEqual(1024);
+    expect(report.source.error).toMatch(/^xy+\.\.\.$/);
+  });
+
+  it('redacts every match in apply.error, even with a pattern configured without the g flag', () => {
+    const report = buildReport(input({ redact: [/password=\S+/], apply: apply('failed', 'Error: password=a\nError: password=b', 4) }));
+    expect(report.apply.error).toBe('Error: [redacted]\nError: [redacted]');
+  });
+
+  it('cuts a long event message and a long agent error at 1 KB', () => {
+    const event = { property: 'returns', previous_value: 'notrun', desired_value: ['0'], status: 'failure' as const, message: 'z'.repeat(4000) };
+    const report = buildReport(
+      input({ agentError: 'e'.repeat(3000), drift: drift({ out_of_sync: 1, failed: 1, resources: [listed('Exec[x]', { failed: true, events: [event] })] }) }),
+    );
+    expect(Buffer.byteLength(report.drift.resources[0]!.events[0]!.message)).toBe(1024);
+    expect(Buffer.byteLength(report.apply.error!)).toBe(1024);
+  });
+
+  it('carries the disabled record', () => {
+    const disabled = { reason: 'maintenance', by: 'alice', at: '2026-11-25T06:00:00Z', until: null };
+    expect(buildReport(input({ disabled })).disabled).toEqual(disabled);
+  });
+});
+
+describe('summarizeDrift', () => {
+  it('says the counts in one line', () => {
+    expect(summarizeDrift(drift({ resources_total: 4, out_of_sync: 2, corrective: 1, intentional: 1, failed: 0, flapping: 1 }))).toBe(
+      '4 resources, 2 out of sync (1 corrective, 1 intentional), 0 failed, 1 flapping',
+    );
   });
 });
 
