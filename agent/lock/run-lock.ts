@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { tryLockFile, type FileLock } from '../adapters/flock.js';
 import { processStartTime, isSameProcessAlive } from '../adapters/proc.js';
 import { signalGroup } from '../adapters/exec.js';
+import { descendantsOf, signalProcesses } from '../adapters/process-tree.js';
 import { AgentError } from '../errors.js';
 import type { Log } from '../adapters/log.js';
 
@@ -103,11 +104,15 @@ async function endOrphanedPuppet(previous: LockHolder, log: Log): Promise<void> 
   const pgid = previous.puppet_pgid;
   if (!pgid || !isSameProcessAlive(pgid, previous.puppet_start_time)) return;
   log.warn({ pgid, previous_pid: previous.pid }, 'ending the Puppet run a dead agent run left behind');
+  // read while Puppet lives: its exec resources run in sessions of their own, outside its group
+  const descendants = descendantsOf(pgid);
+  signalProcesses(descendants, 'SIGTERM');
   signalGroup(pgid, 'SIGTERM');
   for (let waited = 0; waited < 5000 && isSameProcessAlive(pgid, previous.puppet_start_time); waited += 100) {
     await sleep(100);
   }
   signalGroup(pgid, 'SIGKILL');
+  signalProcesses(descendants, 'SIGKILL');
   // wait (bounded: a zombie member may linger until its parent reaps it) for the group to be gone
   for (let waited = 0; waited < 5000 && signalGroup(pgid, 0 as unknown as NodeJS.Signals); waited += 50) await sleep(50);
 }

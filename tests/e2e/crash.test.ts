@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { startS3Server, type S3Server } from '../helpers/s3.js';
 import { createLocalSourceHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
 import { isSameProcessAlive } from '../../agent/adapters/proc.js';
+import { descendantsOf, isAlive } from '../../agent/adapters/process-tree.js';
 
 /** A run killed with -9 in the middle of Puppet: the lock must not block, and its Puppet must not live on. */
 const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
@@ -35,16 +36,21 @@ describe('a run killed mid-Puppet', () => {
       const parsed = text ? (JSON.parse(text) as { puppet_pgid?: number; puppet_start_time?: string }) : {};
       return parsed.puppet_pgid ? parsed : undefined;
     });
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // Puppet is now inside the sleep
+    // wait until Puppet is inside the exec: its `sleep 120` runs in a session of its own, outside Puppet's group
+    const sleeping = () => descendantsOf(holder.puppet_pgid!).filter((p) => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('sleep'));
+    await waitFor(() => (sleeping().length > 0 ? true : undefined));
     victim.kill('SIGKILL');
     await victim;
     expect(isSameProcessAlive(holder.puppet_pgid!, holder.puppet_start_time)).toBe(true); // orphaned, still running
+    const execs = sleeping();
+    expect(execs.length).toBeGreaterThan(0);
 
     writeFileSync(join(dist, 'manifests/site.pp'), readFileSync(join(FIXTURE, 'manifests/site.pp'), 'utf8'));
     const next = await host.run(['run-now', '--no-wait']);
     expect(next.exitCode).not.toBe(75);
     expect([0, 2]).toContain(next.exitCode);
     expect(isSameProcessAlive(holder.puppet_pgid!, holder.puppet_start_time)).toBe(false);
+    expect(execs.filter(isAlive)).toEqual([]); // and what it had started is gone too
     expect(readlinkSync(host.stageDir)).not.toBe('');
     expect(readFileSync(join(host.stageDir, 'manifests/site.pp'), 'utf8')).not.toContain("exec { 'slow'");
     expect(release).toBeTruthy();
