@@ -4,7 +4,8 @@
  * Puppet::Util::Execution), so a TERM to Puppet's group leaves the exec's command running, reparented
  * to init, once Puppet has died. The tree must be read while Puppet is still alive to find them.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readProcessStat, type ProcessStat } from './proc.js';
 
 /** One process for good: a pid plus its start time (a reused pid has another start time). */
 export interface ProcessId {
@@ -12,13 +13,9 @@ export interface ProcessId {
   startTime: string;
 }
 
-interface ProcStat extends ProcessId {
-  ppid: number;
-}
-
 /** Every living descendant of `pid` (children, grandchildren, ...), whatever group or session they are in. */
 export function descendantsOf(pid: number): ProcessId[] {
-  const children = new Map<number, ProcStat[]>();
+  const children = new Map<number, ProcessStat[]>();
   for (const stat of allProcesses()) children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), stat]);
   const found: ProcessId[] = [];
   const pending = [pid];
@@ -46,28 +43,15 @@ export function signalProcesses(processes: readonly ProcessId[], signal: NodeJS.
 }
 
 export function isAlive(target: ProcessId): boolean {
-  return readStat(String(target.pid))?.startTime === target.startTime;
+  return readProcessStat(target.pid)?.startTime === target.startTime;
 }
 
-function allProcesses(): ProcStat[] {
+function allProcesses(): ProcessStat[] {
   let names: string[];
   try {
     names = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
     return []; // no /proc: nothing more can be found than the group kill reaches
   }
-  return names.map(readStat).filter((stat): stat is ProcStat => stat !== null);
-}
-
-/** /proc/PID/stat, or null when the process is gone or a zombie (dead already, waiting to be reaped). */
-function readStat(pid: string): ProcStat | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm (field 2) may hold spaces and parentheses: count fields after the last ')'
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    if (fields[0] === 'Z' || fields[1] === undefined || fields[19] === undefined) return null;
-    return { pid: Number(pid), ppid: Number(fields[1]), startTime: fields[19] };
-  } catch {
-    return null;
-  }
+  return names.map(readProcessStat).filter((stat): stat is ProcessStat => stat !== null);
 }

@@ -7,14 +7,13 @@ import { commandLog } from './io.js';
 import { configFor } from './config-for.js';
 import { statePaths } from '../run/paths.js';
 import { resolveIdentity } from '../run/identity.js';
-import { createS3Client } from '../adapters/s3.js';
+import { createS3Client, describeS3Error } from '../adapters/s3.js';
 import { registryKey } from '../report/keys.js';
 import { buildRegistration, registrationChanged, type Registration } from '../fleet/registration.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
 import { agentVersion } from '../version.js';
 import { hookEnvironment, runHooks } from '../run/hooks.js';
 import { exec } from '../adapters/exec.js';
-import { describeS3Error } from '../report/deliver.js';
 
 /** Where sshd keeps the host's public keys; overridable for tests that must not depend on the host. */
 const SSH_HOST_KEY_DIR = '/etc/ssh';

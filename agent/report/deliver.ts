@@ -12,7 +12,6 @@ import { describeS3Error } from '../adapters/s3.js';
 import { describeError } from '../errors.js';
 
 // register.ts imported it from here before it moved next to the client
-export { describeS3Error };
 
 export interface Delivery {
   delivered: number;

@@ -11,6 +11,7 @@ import type { Mode, Report } from '../../agent/report/types.js';
 import { statePaths, type StatePaths } from '../../agent/run/paths.js';
 import { exec } from '../../agent/adapters/exec.js';
 import { silentLog } from '../../agent/adapters/log.js';
+import { readProcessStat } from '../../agent/adapters/proc.js';
 
 const FIXTURES = new URL('../fixtures/manifests/', import.meta.url).pathname;
 const deps = { exec, log: silentLog() };
@@ -117,11 +118,10 @@ describe('puppet apply on the sandbox fixture, run after run', () => {
 /** Pids, not zombies, whose command line contains `token`, or that are in process group `pgid`. */
 function living(match: { token?: string; pgid?: number }): number[] {
   return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
+    const stat = readProcessStat(pid);
+    if (!stat) return [];
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] === 'Z') return [];
-      const hit = match.token ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(match.token) : Number(fields[2]) === match.pgid;
+      const hit = match.token ? readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(match.token) : stat.pgid === match.pgid;
       return hit ? [Number(pid)] : [];
     } catch {
       return [];
