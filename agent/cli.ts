@@ -97,6 +97,24 @@ export const COMMANDS = {
     },
     positionals: [1, 1],
   },
+  keygen: {
+    summary: 'write an Ed25519 key pair PREFIX.key (0600) and PREFIX.pub for signing releases',
+    usage: 'agent keygen --out PREFIX',
+    options: { out: { type: 'string' } },
+    positionals: [0, 0],
+  },
+  publish: {
+    summary: 'sign DIR as a release: into DIR/.release/ (rsync source) or uploaded --to s3://BUCKET/PREFIX',
+    usage: 'agent publish DIR --key FILE [--to s3://BUCKET/PREFIX] [--endpoint URL] [--path-style] [--region R] [--config PATH]',
+    options: {
+      key: { type: 'string' },
+      to: { type: 'string' },
+      endpoint: { type: 'string' },
+      'path-style': { type: 'boolean' },
+      region: { type: 'string' },
+    },
+    positionals: [1, 1],
+  },
   status: {
     summary: 'the last run, the next one, the lock holder, the spool',
     usage: 'agent status [--json] [--config PATH]',
@@ -153,6 +171,9 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
   const fail = (message: string) => {
     throw new AgentError('usage', `${message}\nusage: ${spec.usage}`);
   };
+  if (command.name === 'keygen' && typeof values.out !== 'string') fail('--out PREFIX is required');
+  if (command.name === 'publish' && typeof values.key !== 'string') fail('--key FILE is required: the private key from `agent keygen`');
+  if (typeof values.to === 'string' && !/^s3:\/\/[^/]+/.test(values.to)) fail(`--to: expected s3://BUCKET/PREFIX, got "${values.to}"`);
   if (command.name === 'config' && command.positionals[0] !== 'check') fail(`unknown config subcommand "${command.positionals[0]}"`);
   if (command.name === 'fleet' && !FLEET_SUBCOMMANDS.includes(command.positionals[0] ?? '')) fail(`unknown fleet subcommand "${command.positionals[0]}"`);
   for (const key of ['stale', 'older-than'] as const) {

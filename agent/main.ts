@@ -19,6 +19,8 @@ const HANDLERS: Record<CommandName, () => Promise<Handler>> = {
   fleet: async () => (await import('./commands/fleet.js')).fleetCommand,
   register: async () => (await import('./commands/register.js')).registerCommand,
   deregister: async () => (await import('./commands/register.js')).deregisterCommand,
+  keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
+  publish: async () => (await import('./commands/publish.js')).publishCommand,
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,
 };
 

@@ -1,10 +1,9 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { loadConfig } from '../config/load.js';
-import { resolveConfigPath } from '../config/path.js';
+import { operatorConfig, operatorLocation } from './operator-s3.js';
 import { parseDuration } from '../config/duration.js';
 import { createS3Client } from '../adapters/s3.js';
 import { exec } from '../adapters/exec.js';
@@ -53,16 +52,10 @@ export async function fleetCommand(command: ParsedCommand, io: CommandIo): Promi
 
 /** Bucket, prefix, endpoint from the config's report: section when there is a config; flags override. */
 function fleetContext(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): FleetContext {
-  const path = resolveConfigPath(typeof values.config === 'string' ? values.config : undefined, env);
-  // a config named with --config must be there; otherwise one is used when it exists (a workstation may have none)
-  const config = typeof values.config === 'string' || existsSync(path) ? loadConfig(path) : null;
+  const { config, path } = operatorConfig(values, env);
   const bucket = (values.bucket as string | undefined) ?? config?.report.bucket;
   if (!bucket) throw new AgentError('usage', `no bucket: give --bucket or a config file with report.bucket (looked for ${path})`);
-  const location = {
-    region: (values.region as string | undefined) ?? config?.report.region ?? env.AWS_REGION ?? 'us-east-1',
-    endpoint: (values.endpoint as string | undefined) ?? config?.report.endpoint ?? '',
-    force_path_style: values['path-style'] === true || (config?.report.force_path_style ?? false),
-  };
+  const location = operatorLocation(values, config?.report, env);
   return {
     s3: createS3Client(location, env),
     bucket,

@@ -1,4 +1,5 @@
 import { ListObjectsV2Command, GetObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { forEachConcurrently } from '../concurrency.js';
 
 /** Every key under `prefix`, page by page (1,000 a page). */
 export async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
@@ -20,20 +21,15 @@ export type Fetched<T> = { ok: true; value: T } | { ok: false; error: string };
  */
 export async function fetchJsonMany<T>(s3: S3Client, bucket: string, keys: readonly string[], concurrency = 32): Promise<Map<string, Fetched<T>>> {
   const results = new Map<string, Fetched<T>>();
-  let next = 0;
-  const worker = async () => {
-    while (next < keys.length) {
-      const key = keys[next++]!;
-      try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        const text = (await object.Body?.transformToString('utf8')) ?? '';
-        results.set(key, { ok: true, value: JSON.parse(text) as T });
-      } catch (error) {
-        results.set(key, { ok: false, error: error instanceof SyntaxError ? `not valid JSON: ${error.message}` : (error as Error).message });
-      }
+  await forEachConcurrently(keys, concurrency, async (key) => {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const text = (await object.Body?.transformToString('utf8')) ?? '';
+      results.set(key, { ok: true, value: JSON.parse(text) as T });
+    } catch (error) {
+      results.set(key, { ok: false, error: error instanceof SyntaxError ? `not valid JSON: ${error.message}` : (error as Error).message });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, worker));
+  });
   return results;
 }
 

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { StatePaths } from '../run/paths.js';
 import type { Log } from '../adapters/log.js';
 import { readActiveRelease } from './activate.js';
+import { readTreeIndex } from './tree-index.js';
+import { entryName, pruneObjectCache } from '../source/object-cache.js';
 
 /** Staging dirs are hidden (`.`-prefixed) so nothing mistakes one for a release. */
 export const STAGING_PREFIX = '.staging-';
@@ -43,4 +45,19 @@ export async function removeStaleStaging(paths: StatePaths): Promise<void> {
   for (const name of names.filter((entry) => entry.startsWith(STAGING_PREFIX))) {
     await rm(join(paths.releasesDir, name), { recursive: true, force: true, maxRetries: 2 });
   }
+}
+
+/**
+ * After releases were pruned: drop the S3 source's cached objects that no kept release uses, so the
+ * cache holds about what the kept releases hold, not every file ever published.
+ */
+export async function pruneCache(paths: StatePaths, log: Log): Promise<void> {
+  const entries = await readdir(paths.releasesDir, { withFileTypes: true }).catch(() => []);
+  const inUse = new Set<string>();
+  for (const release of entries.filter((entry) => entry.isDirectory() && !entry.name.startsWith('.'))) {
+    const index = await readTreeIndex(paths, release.name);
+    for (const file of Object.values(index?.files ?? {})) inUse.add(entryName(file.sha256, file.mode));
+  }
+  const pruned = await pruneObjectCache(paths.objectCacheDir, inUse);
+  if (pruned > 0) log.info({ pruned }, 'pruned cached objects no kept release uses');
 }

@@ -21,6 +21,10 @@ export interface StatePaths {
   identityFile: string;
   /** The registry entry last written to S3, to rewrite it only when it changes. */
   registrationFile: string;
+  /** The S3 source's content-addressed object cache (`<sha256>-<mode>`), hard-linked into releases. */
+  objectCacheDir: string;
+  /** The S3 source's current.json ETag and the release it named, for a 304 poll. */
+  sourcePointerFile: string;
 }
 
 export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): StatePaths {
@@ -40,5 +44,7 @@ export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): Sta
     daemonFile: join(root, 'daemon.json'),
     identityFile: join(root, 'identity.json'),
     registrationFile: join(root, 'registration.json'),
+    objectCacheDir: join(root, 'objects'),
+    sourcePointerFile: join(root, 'source-pointer.json'),
   };
 }

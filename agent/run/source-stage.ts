@@ -3,13 +3,12 @@ import type { SourceOutcome } from '../report/types.js';
 import type { ActiveRelease } from '../source/types.js';
 import type { RunContext, RunRequest } from './run-once.js';
 import { fetchRsyncRelease } from '../source/rsync.js';
+import { fetchS3Release } from '../source/s3-source.js';
 import { readActiveRelease, activateRelease } from '../release/activate.js';
-import { pruneReleases, removeStaleStaging } from '../release/prune.js';
+import { KEEP_RELEASES, pruneCache, pruneReleases, removeStaleStaging } from '../release/prune.js';
 import { isAgentError, describeError } from '../errors.js';
 import { sourceLocation } from './run-once.js';
 
-/** Releases kept on disk besides nothing else: the active one and two to roll back to (SPEC §1.4). */
-const KEEP_RELEASES = 3;
 
 export interface SyncedRelease {
   source: SourceOutcome;
@@ -38,7 +37,10 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
   const started = performance.now();
   progress.started('poll', `${config.source.type} ${sourceLocation(config)}`);
   try {
-    const fetched = await fetchRsyncRelease(deps, config, paths, active, context.signal);
+    const options = { signal: context.signal, allowDowngrade: request.allowDowngrade };
+    const fetched = config.source.type === 's3'
+      ? await fetchS3Release(deps, config, paths, active, options)
+      : await fetchRsyncRelease(deps, config, paths, active, options);
     if (fetched.status === 'unchanged') {
       progress.finished('poll', `unchanged, release ${shortId(fetched.releaseId)}`, performance.now() - started);
       return { source: outcome({ status: 'unchanged', release_id: fetched.releaseId }), active };
@@ -51,6 +53,7 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
     const activateStarted = performance.now();
     await activateRelease(paths, fetched.releaseId, deps.log);
     await pruneReleases(paths, KEEP_RELEASES, deps.log);
+    if (config.source.type === 's3') await pruneCache(paths, deps.log);
     progress.finished('activate', `${paths.stageDir} -> release ${shortId(fetched.releaseId)}`, performance.now() - activateStarted);
     const source = outcome({
       status: 'updated',

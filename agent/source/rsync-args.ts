@@ -59,6 +59,16 @@ export function pollArgs(source: SourceConfig, activeDir: string): string[] {
 }
 
 /**
+ * The cheap poll of a signed source: `.release/` alone (manifest and signature, a few KB), into the
+ * staging dir, where the full stage then finds it already in place. Filter rules rather than a
+ * `.release` path: rrsync refuses a path that does not exist (a plain tree), while the excluded
+ * rest of the tree is never even listed by the sender, only the root directory.
+ */
+export function releaseFileArgs(source: SourceConfig, stagingDir: string): string[] {
+  return [...commonArgs(source), '--stats', '--include=/.release/***', '--exclude=*', sourceUrl(source.url ?? ''), `${stagingDir}/`];
+}
+
+/**
  * Stage: a fresh directory, unchanged files hard-linked from the active release. --fsync (rsync
  * >= 3.2.4: Debian 12, Ubuntu 22.04, AL2023) makes the new files durable before the release is
  * renamed into place, so a power cut cannot leave an activated release with torn files.

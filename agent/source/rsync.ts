@@ -1,49 +1,56 @@
-import { access, chmod, lstat, lutimes, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { chmod, lstat, lutimes, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { Config } from '../config/schema.js';
 import type { StatePaths } from '../run/paths.js';
-import type { ActiveRelease, FetchedRelease } from './types.js';
+import type { ActiveRelease, FetchedRelease, FetchOptions } from './types.js';
 import type { ExecResult } from '../adapters/exec.js';
 import { AgentError } from '../errors.js';
-import { changedItems, parseStats, pollArgs, rsyncFailure, stageArgs } from './rsync-args.js';
-import { countChangedFiles, indexTree, readTreeIndex, restatIndex, writeTreeIndex, type TreeIndex } from '../release/tree-index.js';
+import { changedItems, parseStats, pollArgs, releaseFileArgs, rsyncFailure, stageArgs } from './rsync-args.js';
+import { countChangedFiles, readTreeIndex, restatIndex, writeTreeIndex, type TreeIndex } from '../release/tree-index.js';
 import { isReleaseMetadata } from '../release/release-id.js';
 import { STAGING_PREFIX } from '../release/prune.js';
-import { syncDirectory } from '../adapters/files.js';
+import { trustManifest } from '../release/verify.js';
+import { keepRelease, readOfferedManifest, trustPolicy, verifyStagedTree } from './staged-release.js';
 import { formatDuration } from '../config/duration.js';
 
 type FetchDeps = Pick<Deps, 'exec' | 'log'>;
 
 /**
  * poll → stage → verify for an rsync source (local path or user@host:/path over ssh).
- * files_changed: files added, removed or changed in content or mode against the active release
- * (every file on a first fetch). bytes_transferred: rsync's "Total bytes received", poll included.
+ * Poll: `.release/` alone; a trusted manifest naming the active release ends the run's source stage
+ * there, with no walk of the tree on either side. A plain tree (no `.release/`) falls back to an
+ * itemized dry run. files_changed: files added, removed or changed in content or mode against the
+ * active release (every file on a first fetch). bytes_transferred: rsync's "Total bytes received", poll included.
  */
 export async function fetchRsyncRelease(
   deps: FetchDeps,
   config: Readonly<Config>,
   paths: StatePaths,
   active: ActiveRelease | null,
-  signal?: AbortSignal,
+  options: FetchOptions = {},
 ): Promise<FetchedRelease> {
-  const rsync = (args: string[]) => runRsync(deps, config, args, signal);
-  let polledBytes = 0;
-  if (active) {
-    const poll = await rsync(pollArgs(config.source, active.dir));
-    polledBytes = parseStats(poll.stdout).bytesTransferred;
-    if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
-  }
+  const rsync = (args: string[]) => runRsync(deps, config, args, options.signal);
+  const policy = await trustPolicy(config, active, options.allowDowngrade ?? false);
   await mkdir(paths.releasesDir, { recursive: true });
   const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
   try {
+    let polledBytes = 0;
+    if (active) {
+      polledBytes += parseStats((await rsync(releaseFileArgs(config.source, staging))).stdout).bytesTransferred;
+      const manifest = trustManifest(await readOfferedManifest(staging), policy);
+      if (manifest?.release_id === active.id) return unchanged(active, polledBytes);
+      if (!manifest) {
+        const poll = await rsync(pollArgs(config.source, active.dir));
+        polledBytes += parseStats(poll.stdout).bytesTransferred;
+        if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
+      }
+    }
     const stats = parseStats((await rsync(stageArgs(config.source, staging, active?.dir ?? null))).stdout);
     const bytesTransferred = polledBytes + stats.bytesTransferred;
     const previous = active ? await readTreeIndex(paths, active.id) : undefined;
-    const index = await indexTree(staging, previous);
-    await verifyStagedTree(config, staging, index);
+    const { index } = await verifyStagedTree(config, staging, policy, previous);
     if (active && index.releaseId === active.id) {
       await adoptSourceTimes(deps, paths, staging, active, previous);
       return unchanged(active, bytesTransferred);
@@ -58,33 +65,6 @@ export async function fetchRsyncRelease(
 
 function unchanged(active: ActiveRelease, bytesTransferred: number): FetchedRelease {
   return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred };
-}
-
-/**
- * What a tree must have before it may be activated. Signed trees (`.release/manifest.json`) are
- * checked file by file against their signed manifest by the release verifier; here a tree needs its
- * Puppet entry point, and a tree without a manifest is refused when only signed releases are accepted.
- */
-async function verifyStagedTree(config: Readonly<Config>, staging: string, index: TreeIndex): Promise<void> {
-  const id = index.releaseId.slice(0, 12);
-  if (config.verify.public_keys.length > 0 && !index.files['.release/manifest.json']) {
-    throw new AgentError('source_rejected', `release ${id} is unsigned (no .release/manifest.json), and verify.public_keys only accepts signed releases`);
-  }
-  try {
-    await access(join(staging, config.puppet.manifest));
-  } catch {
-    throw new AgentError('source_rejected', `release ${id} has no Puppet entry point "${config.puppet.manifest}" (puppet.manifest)`);
-  }
-}
-
-/** Rename the staged tree to `releases/<id>`, or reuse a kept release with that id (a rollback). */
-async function keepRelease(paths: StatePaths, staging: string, index: TreeIndex): Promise<string> {
-  const releaseDir = join(paths.releasesDir, index.releaseId);
-  if (existsSync(releaseDir)) return releaseDir; // same id = same files: the kept copy is as good
-  await writeTreeIndex(paths, index); // before the rename: rename keeps inodes, so the index stays true
-  await rename(staging, releaseDir);
-  await syncDirectory(paths.releasesDir);
-  return releaseDir;
 }
 
 /**

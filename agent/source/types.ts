@@ -15,3 +15,9 @@ export interface FetchedRelease {
   filesChanged: number;
   bytesTransferred: number;
 }
+
+export interface FetchOptions {
+  signal?: AbortSignal;
+  /** `run-now --allow-downgrade`: a lower serial is a deliberate rollback, not a replay. */
+  allowDowngrade?: boolean;
+}

@@ -14,6 +14,7 @@ import { exec, type Exec } from '../../agent/adapters/exec.js';
 import { silentLog } from '../../agent/adapters/log.js';
 import { AgentError } from '../../agent/errors.js';
 import type { ActiveRelease } from '../../agent/source/types.js';
+import { generateKeyPair } from '../../agent/release/signature.js';
 
 const FIXTURE = new URL('../fixtures/trees/basic/', import.meta.url).pathname;
 const FIXTURE_FILES = ['README', 'bin/check.sh', 'files/current', 'files/motd', 'manifests/site.pp'];
@@ -74,14 +75,15 @@ describe('the rsync source over a real sshd with an rrsync read-only key', () =>
     expect(releases()).toEqual([fetched.releaseId, `${fetched.releaseId}.index.json`]);
   });
 
-  it('an unchanged poll is one dry run: nothing staged, nothing copied', async () => {
+  it('an unchanged plain tree costs .release/ (absent) and one dry run: nothing staged, nothing copied', async () => {
     const first = await fetchAndActivate();
     rsyncCalls = [];
     const before = releases();
     const again = await fetchRsyncRelease(deps, configFor(), first.paths, first.active);
     expect(again).toMatchObject({ status: 'unchanged', releaseId: first.fetched.releaseId, releaseDir: first.fetched.releaseDir, filesChanged: 0 });
-    expect(rsyncCalls).toHaveLength(1);
-    expect(rsyncCalls[0]).toContain('--dry-run');
+    expect(rsyncCalls).toHaveLength(2);
+    expect(rsyncCalls[0]).toContain('--include=/.release/***');
+    expect(rsyncCalls[1]).toContain('--dry-run');
     expect(releases()).toEqual(before);
   });
 
@@ -128,7 +130,7 @@ describe('the rsync source over a real sshd with an rrsync read-only key', () =>
     rsyncCalls = [];
     const after = await fetchAndActivate(first.active);
     expect(after.fetched.status).toBe('unchanged');
-    expect(rsyncCalls).toHaveLength(1); // the active release took the source's times: the dry run matches
+    expect(rsyncCalls).toHaveLength(2); // .release/ (none) and the dry run, which matches: the active release took the source's times
   });
 
   it('a release the source goes back to is the kept one, not a second copy', async () => {
@@ -165,7 +167,7 @@ describe('the rsync source over a real sshd with an rrsync read-only key', () =>
   });
 
   it('rejects an unsigned tree when only signed releases are accepted', async () => {
-    writeFileSync(join(work, 'release.pub'), 'not read here: the tree has no manifest to check');
+    writeFileSync(join(work, 'release.pub'), generateKeyPair().publicKey);
     const config = configFor([`verify: {public_keys: [${join(work, 'release.pub')}]}`]);
     const error = await fetchRsyncRelease(deps, config, statePaths(config), null).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'source_rejected', message: expect.stringContaining('unsigned') });

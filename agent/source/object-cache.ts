@@ -1,0 +1,125 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { AgentError } from '../errors.js';
+import { SYMLINK_MODE } from '../release/release-id.js';
+import type { ManifestFile } from '../release/manifest.js';
+import { syncDirectory } from '../adapters/files.js';
+
+/**
+ * The S3 source's local content-addressed store (SPEC §1.2): one file per (sha256, mode), named
+ * `<sha256>-<mode>`. Releases are assembled from hard links to it, so an unchanged file is never
+ * downloaded or hashed twice, and a release and its cache entries share inodes. Entries are
+ * written once and never modified: a file that must differ gets a new name.
+ */
+
+export function entryName(sha256: string, mode: string): string {
+  return `${sha256}-${mode}`;
+}
+
+/** The digests the cache holds, whatever their mode: what need not be downloaded. */
+export async function cachedDigests(cacheDir: string): Promise<Set<string>> {
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  return new Set(names.filter((name) => !name.startsWith('.')).map((name) => name.slice(0, 64)));
+}
+
+/**
+ * Stream one downloaded object into the cache, hashing it on the way. Content whose digest or size
+ * is not what its name and the manifest promise is refused and never lands in the cache.
+ */
+export async function storeObject(cacheDir: string, file: ManifestFile, body: Readable, key: string): Promise<number> {
+  await mkdir(cacheDir, { recursive: true });
+  const temp = join(cacheDir, `.download-${randomBytes(6).toString('hex')}`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await pipeline(body, measure, handle.createWriteStream({ autoClose: false }));
+    await handle.sync();
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  } finally {
+    await handle.close();
+  }
+  const digest = hash.digest('hex');
+  if (digest !== file.sha256 || size !== file.size) {
+    await rm(temp, { force: true });
+    throw new AgentError('source_rejected', `object ${key} does not match its name: ${size} bytes hashing to ${digest.slice(0, 12)}, expected ${file.size} bytes hashing to ${file.sha256.slice(0, 12)}`);
+  }
+  await chmod(temp, fileMode(file.mode));
+  await rename(temp, join(cacheDir, entryName(file.sha256, file.mode)));
+  return size;
+}
+
+/**
+ * Make sure `<sha256>-<mode>` exists when the content is cached under another mode: a local copy,
+ * never a chmod of the shared inode (that would change the file in every release linked to it).
+ */
+export async function ensureEntry(cacheDir: string, file: ManifestFile): Promise<void> {
+  const wanted = join(cacheDir, entryName(file.sha256, file.mode));
+  if (await exists(wanted)) return;
+  const other = (await readdir(cacheDir)).find((name) => name.startsWith(`${file.sha256}-`));
+  if (!other) throw new AgentError('internal', `object ${file.sha256.slice(0, 12)} vanished from the cache ${cacheDir}`);
+  const temp = join(cacheDir, `.copy-${randomBytes(6).toString('hex')}`);
+  await copyFile(join(cacheDir, other), temp);
+  await chmod(temp, fileMode(file.mode));
+  await rename(temp, wanted);
+}
+
+/**
+ * Build a release tree from cache entries: hard links for files, real symlinks for symlink entries
+ * (their content is the target). Paths were checked by the manifest parser: none leaves the tree.
+ */
+export async function assembleTree(cacheDir: string, files: Record<string, ManifestFile>, treeDir: string): Promise<void> {
+  const made = new Set<string>();
+  for (const [path, file] of Object.entries(files)) {
+    const target = join(treeDir, path);
+    const parent = dirname(target);
+    if (!made.has(parent)) {
+      await mkdir(parent, { recursive: true });
+      made.add(parent);
+    }
+    const entry = join(cacheDir, entryName(file.sha256, file.mode));
+    if (file.mode === SYMLINK_MODE) await symlink(await readFile(entry, 'utf8'), target);
+    else await link(entry, target);
+  }
+  await syncDirectory(cacheDir);
+}
+
+/**
+ * Delete the entries no kept release uses: those not named in `inUse` (`<sha256>-<mode>` of every
+ * kept release's index) whose only link is the cache's own.
+ */
+export async function pruneObjectCache(cacheDir: string, inUse: ReadonlySet<string>): Promise<number> {
+  let pruned = 0;
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    const path = join(cacheDir, name);
+    const stats = await lstat(path).catch(() => undefined);
+    if (!stats) continue;
+    const leftover = name.startsWith('.'); // a download or copy a crash cut short
+    if (leftover || (!inUse.has(name) && stats.nlink <= 1)) {
+      await rm(path, { force: true });
+      pruned++;
+    }
+  }
+  return pruned;
+}
+
+/** Cache entries of symlinks are plain files holding the target. */
+function fileMode(mode: string): number {
+  return mode === SYMLINK_MODE ? 0o644 : Number.parseInt(mode, 8);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined)) !== undefined;
+}

@@ -1,0 +1,12 @@
+import { normalizePrefix } from '../report/keys.js';
+
+/** The S3 source's layout under its prefix (SPEC §8). */
+export const s3SourceKeys = (prefix: string) => {
+  const base = normalizePrefix(prefix);
+  return {
+    current: `${base}current.json`,
+    manifest: (releaseId: string) => `${base}releases/${releaseId}.json`,
+    signature: (releaseId: string) => `${base}releases/${releaseId}.sig`,
+    object: (sha256: string) => `${base}objects/${sha256}`,
+  };
+};

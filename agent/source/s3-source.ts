@@ -1,0 +1,166 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Deps } from '../deps.js';
+import type { Config } from '../config/schema.js';
+import type { StatePaths } from '../run/paths.js';
+import type { ActiveRelease, FetchedRelease, FetchOptions } from './types.js';
+import { AgentError } from '../errors.js';
+import { createS3Client, describeS3Error, DEFAULT_S3_LIMITS } from '../adapters/s3.js';
+import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
+import { forEachConcurrently } from '../concurrency.js';
+import { s3SourceKeys } from './s3-keys.js';
+import { MANIFEST_FILE, parsePointer, short, SIGNATURE_FILE, type ReleaseManifest } from '../release/manifest.js';
+import { trustManifest } from '../release/verify.js';
+import { countChangedFiles, readTreeIndex } from '../release/tree-index.js';
+import { STAGING_PREFIX } from '../release/prune.js';
+import { assembleTree, cachedDigests, ensureEntry, storeObject } from './object-cache.js';
+import { keepRelease, trustPolicy, verifyStagedTree } from './staged-release.js';
+
+/** Downloads in flight at once: enough to fill a link on small files, few enough to be polite to S3. */
+const DOWNLOAD_CONCURRENCY = 8;
+/** The SDK's standard retry mode backs off on 5xx and SlowDown; a source gets more tries than a report (which has its spool). */
+const SOURCE_LIMITS = { ...DEFAULT_S3_LIMITS, maxAttempts: 5 };
+
+/** What the last poll learnt of current.json: its ETag, for If-None-Match, and the release it named. */
+interface PointerState {
+  etag: string;
+  release_id: string;
+}
+
+/**
+ * poll → stage → verify for an S3 source. Poll: one conditional GET of current.json (304 = the
+ * active release is still current). Then the manifest and its signature, trusted before any object
+ * is fetched; then only the objects the local cache lacks, each checked against its digest; then a
+ * release directory of hard links from the cache, verified like any staged tree.
+ */
+export async function fetchS3Release(
+  deps: Pick<Deps, 'log'>,
+  config: Readonly<Config>,
+  paths: StatePaths,
+  active: ActiveRelease | null,
+  options: FetchOptions = {},
+  s3: S3Client = createS3Client(config.source, process.env, SOURCE_LIMITS),
+): Promise<FetchedRelease> {
+  const bucket = config.source.bucket ?? '';
+  const keys = s3SourceKeys(config.source.prefix);
+  const where = (key: string) => `s3://${bucket}/${key}`;
+  const get = (key: string, ifNoneMatch?: string) =>
+    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: ifNoneMatch }), { abortSignal: options.signal });
+  let bytesTransferred = 0;
+  const getBytes = async (key: string): Promise<Buffer | null> => {
+    try {
+      const body = Buffer.from(await (await get(key)).Body!.transformToByteArray());
+      bytesTransferred += body.length;
+      return body;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw unreachable(where(key), error);
+    }
+  };
+
+  try {
+    const policy = await trustPolicy(config, active, options.allowDowngrade ?? false);
+    const saved = await readJsonFile<PointerState>(paths.sourcePointerFile);
+    const known = active && saved?.release_id === active.id ? saved.etag : undefined;
+    let pointerText: string;
+    let etag: string;
+    try {
+      const current = await get(keys.current, known);
+      pointerText = await current.Body!.transformToString('utf8');
+      etag = current.ETag ?? '';
+      bytesTransferred += Buffer.byteLength(pointerText);
+    } catch (error) {
+      if (active && httpStatus(error) === 304) return unchanged(active, 0);
+      if (isMissing(error)) throw new AgentError('source_unreachable', `no release published yet: ${where(keys.current)} does not exist`);
+      throw unreachable(where(keys.current), error);
+    }
+    const pointer = parsePointer(pointerText, where(keys.current));
+    const remember = () => writeFileAtomic(paths.sourcePointerFile, JSON.stringify({ etag, release_id: pointer.release_id } satisfies PointerState));
+    if (active && pointer.release_id === active.id) {
+      await remember();
+      return unchanged(active, bytesTransferred);
+    }
+
+    const manifestKey = keys.manifest(pointer.release_id);
+    const manifestBytes = await getBytes(manifestKey);
+    if (!manifestBytes) {
+      throw new AgentError('source_rejected', `current.json points at release ${short(pointer.release_id)}, but ${where(manifestKey)} is missing`);
+    }
+    const signature = await getBytes(keys.signature(pointer.release_id));
+    const manifest = trustManifest({ bytes: manifestBytes, signature: signature?.toString('utf8') ?? null, where: where(manifestKey) }, policy)!;
+    if (manifest.release_id !== pointer.release_id) {
+      throw new AgentError('source_rejected', `current.json points at release ${short(pointer.release_id)}, but ${where(manifestKey)} describes ${short(manifest.release_id)}`);
+    }
+
+    const downloaded = await downloadMissing(paths.objectCacheDir, manifest, async (sha256) => {
+      try {
+        return (await get(keys.object(sha256))).Body as Readable;
+      } catch (error) {
+        if (isMissing(error)) throw new AgentError('source_rejected', `release ${short(manifest.release_id)} lists ${where(keys.object(sha256))}, which is missing`);
+        throw unreachable(where(keys.object(sha256)), error);
+      }
+    });
+    bytesTransferred += downloaded;
+
+    await mkdir(paths.releasesDir, { recursive: true });
+    const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
+    try {
+      await assembleTree(paths.objectCacheDir, manifest.files, staging);
+      await mkdir(join(staging, '.release'));
+      await writeFile(join(staging, MANIFEST_FILE), manifestBytes);
+      if (signature) await writeFile(join(staging, SIGNATURE_FILE), signature);
+      const previous = active ? await readTreeIndex(paths, active.id) : undefined;
+      const { index } = await verifyStagedTree(config, staging, policy, previous);
+      const releaseDir = await keepRelease(paths, staging, index);
+      await remember();
+      const filesChanged = previous ? countChangedFiles(previous, index) : Object.keys(manifest.files).length;
+      return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred };
+    } finally {
+      await rm(staging, { recursive: true, force: true }); // gone already when it became the release
+    }
+  } finally {
+    s3.destroy();
+  }
+}
+
+/**
+ * Download the objects of `manifest` the cache lacks (each once, whatever paths share it), a few at
+ * a time, then make sure every (digest, mode) pair has its entry. Returns the bytes downloaded.
+ */
+async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open: (sha256: string) => Promise<Readable>): Promise<number> {
+  const cached = await cachedDigests(cacheDir);
+  const wanted = new Map<string, ReleaseManifest['files'][string]>();
+  for (const file of Object.values(manifest.files)) if (!cached.has(file.sha256)) wanted.set(file.sha256, file);
+  let bytes = 0;
+  await forEachConcurrently([...wanted.entries()], DOWNLOAD_CONCURRENCY, async ([sha256, file]) => {
+    const body = await open(sha256);
+    try {
+      bytes += await storeObject(cacheDir, file, body, `objects/${sha256}`);
+    } catch (error) {
+      throw unreachable(`objects/${sha256}`, error); // a connection cut mid-body; a bad digest stays a rejection
+    }
+  });
+  for (const file of Object.values(manifest.files)) await ensureEntry(cacheDir, file);
+  return bytes;
+}
+
+function unchanged(active: ActiveRelease, bytesTransferred: number): FetchedRelease {
+  return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred };
+}
+
+function httpStatus(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function isMissing(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === 'NoSuchKey' || name === 'NotFound' || httpStatus(error) === 404;
+}
+
+function unreachable(location: string, error: unknown): AgentError {
+  if (error instanceof AgentError) return error;
+  return new AgentError('source_unreachable', `S3 source ${location}: ${describeS3Error(error)}`, { cause: error });
+}
