@@ -19,6 +19,8 @@ export interface ProxiedRequest {
   path: string;
   /** 'forwarded', the fault's code, 'hung', or 'unreachable' (the server behind was down). */
   outcome: string;
+  /** The HTTP status the client got (304 for an unchanged conditional GET), once answered. */
+  status?: number;
 }
 
 export interface S3Proxy {
@@ -55,10 +57,11 @@ export async function startS3Proxy(target: { port: number }): Promise<S3Proxy> {
     if (faults && faults.left > 0 && (!faults.fault.method || faults.fault.method === seen.method)) {
       faults.left -= 1;
       seen.outcome = faults.fault.code;
+      seen.status = faults.fault.status;
       answerFault(req, res, faults.fault);
       return;
     }
-    forward(req, res, target.port, () => (seen.outcome = 'unreachable'));
+    forward(req, res, target.port, seen);
   };
 
   const server = createServer(handle);
@@ -94,13 +97,14 @@ function answerFault(req: IncomingMessage, res: ServerResponse, fault: S3Fault):
 }
 
 /** Pass the request through unchanged (s3rver checks no signature); a down server drops the connection. */
-function forward(req: IncomingMessage, res: ServerResponse, port: number, onUnreachable: () => void): void {
+function forward(req: IncomingMessage, res: ServerResponse, port: number, seen: ProxiedRequest): void {
   const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.headers);
+    seen.status = answer.statusCode ?? 502;
+    res.writeHead(seen.status, answer.headers);
     answer.pipe(res);
   });
   upstream.on('error', () => {
-    onUnreachable();
+    seen.outcome = 'unreachable';
     req.socket.destroy();
   });
   req.pipe(upstream);
