@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import { AgentError } from '../errors.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
 import type { StatePaths } from '../run/paths.js';
-import { computeReleaseId, formatMode, SYMLINK_MODE } from './release-id.js';
+import { computeReleaseId, formatMode, isReleaseMetadata, SYMLINK_MODE } from './release-id.js';
 
 /** Every file of a release with its digest; dev + inode let the next release skip re-hashing hard links. */
 export interface IndexedFile {
@@ -80,13 +80,15 @@ export function hashFile(path: string): Promise<string> {
 }
 
 /**
- * Files added, removed, or changed in content or mode between two releases (symlinks and `.release/`
- * included): what `files_changed` reports. rsync's own count misses deletions and chmods.
+ * Files added, removed, or changed in content or mode between two releases (symlinks included,
+ * `.release/` not: it describes the release): what `files_changed` reports. rsync's own count misses
+ * deletions and chmods.
  */
 export function countChangedFiles(previous: TreeIndex, next: TreeIndex): number {
   const paths = new Set([...Object.keys(previous.files), ...Object.keys(next.files)]);
   let changed = 0;
   for (const path of paths) {
+    if (isReleaseMetadata(path)) continue;
     const before = previous.files[path];
     const after = next.files[path];
     if (!before || !after || before.sha256 !== after.sha256 || before.mode !== after.mode) changed++;

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentError } from '../errors.js';
@@ -34,16 +33,13 @@ export async function storeObject(cacheDir: string, file: ManifestFile, body: Re
   const temp = join(cacheDir, `.download-${randomBytes(6).toString('hex')}`);
   const hash = createHash('sha256');
   let size = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
   const handle = await open(temp, 'w', 0o600);
   try {
-    await pipeline(body, measure, handle.createWriteStream({ autoClose: false }));
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      await handle.write(chunk);
+    }
     await handle.sync();
   } catch (error) {
     await rm(temp, { force: true });

@@ -138,7 +138,8 @@ async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open
   await forEachConcurrently([...wanted.entries()], DOWNLOAD_CONCURRENCY, async ([sha256, file]) => {
     const body = await open(sha256);
     try {
-      bytes += await storeObject(cacheDir, file, body, `objects/${sha256}`);
+      const stored = await storeObject(cacheDir, file, body, `objects/${sha256}`);
+      bytes += stored; // after the await: `bytes += await ...` would add to a stale total
     } catch (error) {
       throw unreachable(`objects/${sha256}`, error); // a connection cut mid-body; a bad digest stays a rejection
     }

@@ -15,6 +15,9 @@ import { silentLog } from '../../agent/adapters/log.js';
 import { AgentError } from '../../agent/errors.js';
 import type { ActiveRelease } from '../../agent/source/types.js';
 import { generateKeyPair } from '../../agent/release/signature.js';
+import { writeKeyPair } from '../../agent/release/key-files.js';
+import { AGENT_BIN } from '../helpers/agent-host.js';
+import { randomBytes } from 'node:crypto';
 
 const FIXTURE = new URL('../fixtures/trees/basic/', import.meta.url).pathname;
 const FIXTURE_FILES = ['README', 'bin/check.sh', 'files/current', 'files/motd', 'manifests/site.pp'];
@@ -180,6 +183,57 @@ describe('the rsync source over a real sshd with an rrsync read-only key', () =>
     const fetched = await fetchRsyncRelease(deps, local, statePaths(config), null);
     expect(fetched.releaseId).toBe((await indexTree(FIXTURE)).releaseId);
     expect(rsyncCalls[0]).not.toContain('-e');
+  });
+});
+
+describe('a signed tree over the same sshd', () => {
+  const big = () => onServer('files/big.bin');
+  const publish = async () => {
+    const result = await execa(process.execPath, [AGENT_BIN, 'publish', server.distDir, '--key', join(keys, 'release.key')], { reject: false });
+    expect(result.exitCode).toBe(0);
+  };
+  let keys: string;
+  const signedConfig = () => configFor([`verify: {public_keys: [${join(keys, 'release.pub')}]}`]);
+
+  beforeAll(async () => {
+    keys = mkdtempSync(join(tmpdir(), 'agent-keys-'));
+    await writeKeyPair(join(keys, 'release'));
+    writeFileSync(big(), randomBytes(256 * 1024));
+    await publish();
+  });
+  afterAll(() => {
+    rmSync(onServer('.release'), { recursive: true, force: true });
+    rmSync(big(), { force: true });
+    rmSync(keys, { recursive: true, force: true });
+  });
+
+  it('an unchanged poll transfers the manifest alone: one rsync, a few KB of a 256 KB tree, no tree walk', async () => {
+    const first = await fetchAndActivate(null, signedConfig());
+    expect(first.fetched.status).toBe('updated');
+    rsyncCalls = [];
+    const again = await fetchRsyncRelease(deps, signedConfig(), first.paths, first.active);
+    expect(again).toMatchObject({ status: 'unchanged', releaseId: first.fetched.releaseId });
+    expect(rsyncCalls).toHaveLength(1);
+    expect(rsyncCalls[0]).toEqual(expect.arrayContaining(['--include=/.release/***', '--exclude=*']));
+    expect(again.bytesTransferred).toBeGreaterThan(0);
+    expect(again.bytesTransferred).toBeLessThan(4096);
+  });
+
+  it('a new release syncs with --link-dest after the manifest, and verifies', async () => {
+    const first = await fetchAndActivate(null, signedConfig());
+    writeFileSync(onServer('files/motd'), 'signed change\n');
+    try {
+      await publish();
+      rsyncCalls = [];
+      const second = await fetchAndActivate(first.active, signedConfig());
+      expect(second.fetched).toMatchObject({ status: 'updated', filesChanged: 1 });
+      expect(rsyncCalls).toHaveLength(2);
+      expect(rsyncCalls[1]).toContain(`--link-dest=${first.active.dir}`);
+      expect(second.fetched.bytesTransferred).toBeLessThan(16 * 1024); // the 256 KB file was linked, not sent
+    } finally {
+      writeFileSync(onServer('files/motd'), 'welcome\n');
+      await publish();
+    }
   });
 });
 
