@@ -56,7 +56,7 @@ export async function fetchS3Release(
       bytesTransferred += body.length;
       return body;
     } catch (error) {
-      if (isMissing(error)) return null;
+      if (isMissing(error) || httpStatus(error) === 403) return null; // no s3:ListBucket: S3 says 403 for a missing key
       throw unreachable(where(key), error);
     }
   };
@@ -87,7 +87,7 @@ export async function fetchS3Release(
     const manifestKey = keys.manifest(pointer.release_id);
     const manifestBytes = await getBytes(manifestKey);
     if (!manifestBytes) {
-      throw new AgentError('source_rejected', `current.json points at release ${short(pointer.release_id)}, but ${where(manifestKey)} is missing`);
+      throw new AgentError('source_rejected', `current.json points at release ${short(pointer.release_id)}, but ${where(manifestKey)} is missing (or unreadable)`);
     }
     const signature = await getBytes(keys.signature(pointer.release_id));
     const manifest = trustManifest({ bytes: manifestBytes, signature: signature?.toString('utf8') ?? null, where: where(manifestKey) }, policy)!;
@@ -99,7 +99,9 @@ export async function fetchS3Release(
       try {
         return (await get(keys.object(sha256))).Body as Readable;
       } catch (error) {
-        if (isMissing(error)) throw new AgentError('source_rejected', `release ${short(manifest.release_id)} lists ${where(keys.object(sha256))}, which is missing`);
+        if (isMissing(error) || httpStatus(error) === 403) {
+          throw new AgentError('source_rejected', `release ${short(manifest.release_id)} lists ${where(keys.object(sha256))}, which is missing (or unreadable)`);
+        }
         throw unreachable(where(keys.object(sha256)), error);
       }
     });

@@ -28,10 +28,23 @@ describe('parseCommandLine', () => {
     [['run-now', '--trigger', 'cron'], '--trigger: expected one of'],
     [['run-now', 'extra'], 'wrong number of arguments'],
     [['config'], 'wrong number of arguments'],
+    [['keygen'], '--out PREFIX is required'],
+    [['publish', '/srv/dist'], '--key FILE is required'],
+    [['publish'], 'wrong number of arguments'],
+    [['publish', '/srv/dist', '--key', 'k', '--to', 'bucket/prefix'], '--to: expected s3://BUCKET/PREFIX'],
     [['config', 'show'], 'unknown config subcommand'],
     [['status', '--config'], "Option '--config <value>' argument missing"],
   ])('rejects %j as a usage error', (argv, message) => {
     expect(usageError(argv)).toContain(message);
+  });
+
+  it('parses keygen and publish', () => {
+    expect(parseCommandLine(['keygen', '--out', '/root/release'])).toMatchObject({ name: 'keygen', values: { out: '/root/release' } });
+    expect(parseCommandLine(['publish', '/srv/dist', '--key', 'k.key', '--to', 's3://releases/puppet', '--path-style'])).toMatchObject({
+      name: 'publish',
+      positionals: ['/srv/dist'],
+      values: { key: 'k.key', to: 's3://releases/puppet', 'path-style': true },
+    });
   });
 
   it('answers --help for every command and on its own', () => {
