@@ -15,28 +15,20 @@ export function generateKeyPair(): KeyPairPem {
   return { privateKey, publicKey };
 }
 
-/** A PEM private key, or an Error saying what it is instead. */
-export function parsePrivateKey(pem: string, where: string): KeyObject {
+/** A PEM Ed25519 key, or an Error that names `where` and says what it is instead. */
+function parseKey(pem: string, where: string, kind: 'private' | 'public'): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey(pem);
+    key = kind === 'private' ? createPrivateKey(pem) : createPublicKey(pem);
   } catch (error) {
-    throw new Error(`${where}: not a PEM private key (${(error as Error).message})`);
+    throw new Error(`${where}: not a PEM ${kind} key (${(error as Error).message})`);
   }
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${where}: expected an Ed25519 key, got ${key.asymmetricKeyType ?? 'an unknown type'}`);
   return key;
 }
 
-export function parsePublicKey(pem: string, where: string): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch (error) {
-    throw new Error(`${where}: not a PEM public key (${(error as Error).message})`);
-  }
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${where}: expected an Ed25519 key, got ${key.asymmetricKeyType ?? 'an unknown type'}`);
-  return key;
-}
+export const parsePrivateKey = (pem: string, where: string): KeyObject => parseKey(pem, where, 'private');
+export const parsePublicKey = (pem: string, where: string): KeyObject => parseKey(pem, where, 'public');
 
 /** manifest.sig: base64 of the Ed25519 signature over the exact manifest bytes, one line. */
 export function signManifest(manifestBytes: Buffer | string, privateKey: KeyObject): string {
