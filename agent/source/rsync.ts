@@ -1,4 +1,5 @@
 import { chmod, lstat, lutimes, mkdir, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../deps.js';
@@ -12,6 +13,7 @@ import { countChangedFiles, readTreeIndex, restatIndex, writeTreeIndex, type Tre
 import { isReleaseMetadata } from '../release/release-id.js';
 import { STAGING_PREFIX } from '../release/prune.js';
 import { trustManifest } from '../release/verify.js';
+import { MANIFEST_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { keepRelease, readOfferedManifest, trustPolicy, verifyStagedTree } from './staged-release.js';
 import { formatDuration } from '../config/duration.js';
 
@@ -19,9 +21,9 @@ type FetchDeps = Pick<Deps, 'exec' | 'log'>;
 
 /**
  * poll → stage → verify for an rsync source (local path or user@host:/path over ssh).
- * Poll: `.release/` alone; a trusted manifest naming the active release ends the run's source stage
- * there, with no walk of the tree on either side. A plain tree (no `.release/`) falls back to an
- * itemized dry run. files_changed: files added, removed or changed in content or mode against the
+ * Poll: when the active release is signed, `.release/` alone; a trusted manifest naming the active
+ * release ends the source stage there, with no walk of the tree on either side. When it is a plain
+ * tree, one itemized dry run (which also shows a `.release/` that appeared). files_changed: files added, removed or changed in content or mode against the
  * active release (every file on a first fetch). bytes_transferred: rsync's "Total bytes received", poll included.
  */
 export async function fetchRsyncRelease(
@@ -37,15 +39,18 @@ export async function fetchRsyncRelease(
   const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
   try {
     let polledBytes = 0;
-    if (active) {
+    // a signed active release: its successor is announced by `.release/` alone
+    let manifest: ReleaseManifest | null = null;
+    if (active && existsSync(join(active.dir, MANIFEST_FILE))) {
       polledBytes += parseStats((await rsync(releaseFileArgs(config.source, staging))).stdout).bytesTransferred;
-      const manifest = trustManifest(await readOfferedManifest(staging), policy);
+      manifest = trustManifest(await readOfferedManifest(staging), policy);
       if (manifest?.release_id === active.id) return unchanged(active, polledBytes);
-      if (!manifest) {
-        const poll = await rsync(pollArgs(config.source, active.dir));
-        polledBytes += parseStats(poll.stdout).bytesTransferred;
-        if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
-      }
+    }
+    // a plain active release (or a source that dropped its manifest): one itemized dry run, one connection
+    if (active && !manifest) {
+      const poll = await rsync(pollArgs(config.source, active.dir));
+      polledBytes += parseStats(poll.stdout).bytesTransferred;
+      if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
     }
     const stats = parseStats((await rsync(stageArgs(config.source, staging, active?.dir ?? null))).stdout);
     const bytesTransferred = polledBytes + stats.bytesTransferred;
