@@ -43,7 +43,7 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
       : await fetchRsyncRelease(deps, config, paths, active, options);
     if (fetched.status === 'unchanged') {
       progress.finished('poll', `unchanged, release ${shortId(fetched.releaseId)}`, performance.now() - started);
-      return { source: outcome({ status: 'unchanged', release_id: fetched.releaseId }), active };
+      return { source: outcome({ status: 'unchanged', release_id: fetched.releaseId, bytes_transferred: fetched.bytesTransferred }), active };
     }
     progress.finished(
       'stage',

@@ -16,6 +16,15 @@ export interface ApplyDecisionInput {
   driftCheckEveryMs: number;
 }
 
+/**
+ * How early a drift check may come. The last report is stamped when its run finished, a few seconds
+ * after its tick, so the poll exactly drift_check_every later would be seconds short and skip: applies
+ * would come every 35 minutes instead of 30. A minute (at most a tenth of the period) absorbs that.
+ */
+export function driftCheckSlackMs(driftCheckEveryMs: number): number {
+  return Math.min(60_000, Math.floor(driftCheckEveryMs / 10));
+}
+
 export type ApplyReason = 'requested' | 'release-changed' | 'source-failed' | 'last-run-failed' | 'never-applied' | 'drift-check-due' | 'skip';
 
 export function applyReason(input: ApplyDecisionInput): ApplyReason {
@@ -24,7 +33,8 @@ export function applyReason(input: ApplyDecisionInput): ApplyReason {
   if (input.sourceFailed) return 'source-failed';
   if (input.lastExitCode !== null && input.lastExitCode !== 0 && input.lastExitCode !== 2) return 'last-run-failed';
   if (!input.lastApplyAt) return 'never-applied';
-  if (input.now.getTime() - input.lastApplyAt.getTime() >= input.driftCheckEveryMs) return 'drift-check-due';
+  const elapsed = input.now.getTime() - input.lastApplyAt.getTime();
+  if (elapsed >= input.driftCheckEveryMs - driftCheckSlackMs(input.driftCheckEveryMs)) return 'drift-check-due';
   return 'skip';
 }
 

@@ -74,6 +74,8 @@ describe('applyReason: does a run call Puppet? (SPEC §1)', () => {
     ['the last run changed things (2 is success)', { lastExitCode: 2 }, 'skip'],
     ['never applied', { lastApplyAt: null }, 'never-applied'],
     ['last apply 30 min ago', { lastApplyAt: new Date('2026-11-25T11:30:00Z') }, 'drift-check-due'],
+    ['last apply finished 29 min 50 s ago (a few seconds after its tick)', { lastApplyAt: new Date('2026-11-25T11:30:10Z') }, 'drift-check-due'],
+    ['last apply 28 min ago', { lastApplyAt: new Date('2026-11-25T11:32:00Z') }, 'skip'],
     ['a boot run with nothing new', { trigger: 'boot' as const }, 'skip'],
   ])('%s → %s', (_name, fields, reason) => {
     expect(applyReason({ ...base, ...fields })).toBe(reason);

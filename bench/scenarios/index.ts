@@ -1,0 +1,24 @@
+/**
+ * Every scenario, in the order they run and appear in RESULTS.md. A new scenario is one file in this
+ * folder and one line here.
+ */
+import type { Scenario } from '../scenario.js';
+import { noChangePoll } from './no-change-poll.js';
+import { fullCycle } from './full-cycle.js';
+import { idleMemory } from './idle-memory.js';
+import { treeScale } from './tree-scale.js';
+import { fleetSchedule } from './fleet-schedule.js';
+import { s3Cost } from './s3-cost.js';
+import { fleetLoad } from './fleet-load.js';
+import { fleetView } from './fleet-view.js';
+
+export const SCENARIOS: readonly Scenario[] = [
+  noChangePoll,
+  fullCycle,
+  idleMemory,
+  treeScale,
+  fleetSchedule,
+  s3Cost,
+  fleetLoad,
+  fleetView,
+];

@@ -1,0 +1,76 @@
+/**
+ * Item 1: what a poll costs when nothing changed. Baseline: the seed's cron script (rsync + puppet apply,
+ * which applies every time). Agent: `agent run-now --trigger schedule --no-wait`, exactly the child the
+ * daemon starts at each tick, on a host whose release is applied and unchanged: it polls and skips Puppet.
+ */
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRig } from '../lib/rig.js';
+import { runSeedScript } from '../lib/seed-script.js';
+import { expectExit } from '../lib/timed.js';
+import { reportOf } from '../lib/report-json.js';
+import { stageTimes } from '../lib/progress-lines.js';
+import { pairedRatio, summarize } from '../stats.js';
+import type { Scenario } from '../scenario.js';
+
+const TARGET = { on: 'ratio' as const, max: 0.1, source: 'issue #8' };
+
+export const noChangePoll: Scenario = {
+  name: 'no-change-poll',
+  title: '1. No-change poll',
+  async run(options) {
+    const rig = await startRig({ countBytes: true });
+    const seedDir = mkdtempSync(join(tmpdir(), 'bench-seed-'));
+    try {
+      const host = rig.host('i-0bench0000000poll');
+      const seedEnv = { FACTER_sandbox: join(seedDir, 'sandbox') };
+      mkdirSync(seedEnv.FACTER_sandbox);
+      // both sides start from an applied, unchanged tree
+      expectExit(await host.run(['run-now']), [2], 'first agent run');
+      await runSeedScript(rig.source, seedDir, seedEnv);
+      const seed = { ms: [] as number[], wire: [] as number[], bytes: [] as number[] };
+      const agent = { ms: [] as number[], wire: [] as number[], bytes: [] as number[], inProcess: [] as number[], poll: [] as number[] };
+      for (let rep = 0; rep < options.repetitions; rep++) {
+        rig.source.takeBytes();
+        const baseline = await runSeedScript(rig.source, seedDir, seedEnv);
+        seed.wire.push(rig.source.takeBytes().received);
+        const run = expectExit(await host.run(['run-now', '--trigger', 'schedule', '--no-wait', '--json']), [0], 'scheduled poll');
+        const report = reportOf(run, 'scheduled poll');
+        if (report.apply.status !== 'skipped' || report.source.status !== 'unchanged') {
+          throw new Error(`scheduled poll: expected source unchanged and apply skipped, got ${report.source.status} / ${report.apply.status}`);
+        }
+        agent.wire.push(rig.source.takeBytes().received);
+        seed.ms.push(baseline.ms);
+        seed.bytes.push(baseline.bytesReceived);
+        agent.ms.push(run.ms);
+        agent.bytes.push(report.source.bytes_transferred);
+        agent.inProcess.push(report.duration_ms);
+        agent.poll.push(stageTimes(run.stderr).poll ?? report.duration_ms);
+        options.log(`  rep ${rep + 1}: seed ${(baseline.ms / 1000).toFixed(2)} s, agent ${(run.ms / 1000).toFixed(2)} s`);
+      }
+      return {
+        baseline: 'the seed script `rsync -az --delete` + `puppet apply` (Puppet 7 flags), unchanged tree, over the same loopback sshd + rrsync',
+        subject: '`agent run-now --trigger schedule --no-wait` (the daemon\'s per-tick child) on an applied, unchanged release: poll, Puppet skipped',
+        rows: [
+          { metric: 'wall time per poll', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(agent.ms.map(s)), ratio: pairedRatio(agent.ms, seed.ms), target: TARGET },
+          { metric: 'bytes received per poll, on the wire (SSH included)', unit: 'B', baseline: summarize(seed.wire), subject: summarize(agent.wire), ratio: pairedRatio(agent.wire, seed.wire), target: TARGET },
+          { metric: 'bytes received per poll, rsync\'s count (agent: its report)', unit: 'B', baseline: summarize(seed.bytes), subject: summarize(agent.bytes), ratio: pairedRatio(agent.bytes, seed.bytes) },
+          { metric: 'agent run inside its process (report duration_ms)', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(agent.inProcess.map(s)), ratio: pairedRatio(agent.inProcess, seed.ms) },
+          { metric: 'agent poll stage alone', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(agent.poll.map(s)), ratio: pairedRatio(agent.poll, seed.ms) },
+        ],
+        notes: [
+          'Both sides measured alternately in the same loop. Wire bytes are counted by a loopback relay in front of sshd (server → client, SSH handshake and framing included), the same way for both; the second bytes row is rsync\'s "Total bytes received" for the seed script and the report\'s source.bytes_transferred for the agent.',
+          'Wire bytes count every ssh connection the poll opens (the SSH handshake is most of a no-change poll\'s bytes): a poll that opens two connections (e.g. fetching `.release/` first, then a dry run for a plain tree) costs about twice the seed script\'s one. The time saved is Puppet not running.',
+          'The fixture tree is plain (no `.release/`): the poll takes the path a tree published without `agent publish` takes.',
+          'Wall time of the agent includes starting Node and loading its modules (what every tick pays, since the daemon starts one child per run).',
+        ],
+      };
+    } finally {
+      rmSync(seedDir, { recursive: true, force: true });
+      await rig.remove();
+    }
+  },
+};
+
+const s = (ms: number) => ms / 1000;
