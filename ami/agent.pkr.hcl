@@ -52,6 +52,12 @@ variable "client_key_file" {
   description = "The restricted, read-only rsync key. Never committed; handed in by the build."
 }
 
+variable "release_public_key_file" {
+  type        = string
+  default     = "build/release.pub"
+  description = "The publisher's public key (agent keygen): the image applies only releases it signed. The private key stays with the publisher."
+}
+
 variable "report_bucket" {
   type    = string
   default = "fleet-reports"
@@ -81,7 +87,7 @@ build {
   sources = ["source.amazon-ebs.agent"]
 
   provisioner "file" {
-    sources     = [var.artifact, "ami/install.sh", "ami/agent.yaml.template", var.manifest_host_key_file, var.client_key_file]
+    sources     = [var.artifact, "ami/install.sh", "ami/agent.yaml.template", var.manifest_host_key_file, var.client_key_file, var.release_public_key_file]
     destination = "/tmp/"
   }
 
@@ -90,7 +96,7 @@ build {
     inline = [
       "set -eu",
       "mkdir -p /tmp/agent-build && mv /tmp/install.sh /tmp/agent.yaml.template /tmp/agent-build/",
-      "bash /tmp/agent-build/install.sh --artifact /tmp/$(basename ${var.artifact}) --manifest-url '${var.manifest_url}' --bucket '${var.report_bucket}' --region '${var.region}' --manifest-host-key /tmp/$(basename ${var.manifest_host_key_file}) --client-key /tmp/$(basename ${var.client_key_file})",
+      "bash /tmp/agent-build/install.sh --artifact /tmp/$(basename ${var.artifact}) --manifest-url '${var.manifest_url}' --bucket '${var.report_bucket}' --region '${var.region}' --manifest-host-key /tmp/$(basename ${var.manifest_host_key_file}) --client-key /tmp/$(basename ${var.client_key_file}) --release-key /tmp/$(basename ${var.release_public_key_file})",
       "/usr/local/bin/agent config check >/dev/null",
       "shred -u /tmp/$(basename ${var.client_key_file}) && rm -rf /tmp/agent-build /tmp/*.tgz",
     ]

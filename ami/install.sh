@@ -3,14 +3,15 @@
 #
 #   install.sh --artifact agent-X.Y.Z.tgz --manifest-url agent@manifests.internal:/ \
 #              --manifest-host-key FILE --client-key FILE --bucket fleet-reports [--region R]
-#              [--node /path/to/node] [--root DIR] [--no-packages]
+#              [--release-key PUBFILE] [--node /path/to/node] [--root DIR] [--no-packages]
 #
 # --root DIR installs into a directory tree instead of / (tests, chroots); with it no package is
 # installed and the unit is enabled with `systemctl --root`. Keys come from the build, never from here:
-# this script refuses to generate them.
+# this script refuses to generate them. --release-key is the publisher's public key (`agent keygen`):
+# with it the new config accepts only signed releases; the private key never goes into an image.
 set -euo pipefail
 
-artifact='' manifest_url='' host_key='' client_key='' bucket='' region='us-east-1' node='' root='' packages=yes
+artifact='' manifest_url='' host_key='' client_key='' release_key='' bucket='' region='us-east-1' node='' root='' packages=yes
 usage() { sed -n '2,11p' "$0" >&2; exit 64; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -18,6 +19,7 @@ while [ $# -gt 0 ]; do
     --manifest-url) manifest_url=$2; shift 2 ;;
     --manifest-host-key) host_key=$2; shift 2 ;;
     --client-key) client_key=$2; shift 2 ;;
+    --release-key) release_key=$2; shift 2 ;;
     --bucket) bucket=$2; shift 2 ;;
     --region) region=$2; shift 2 ;;
     --node) node=$2; shift 2 ;;
@@ -98,8 +100,10 @@ if [ ! -e "$root/etc/agent/agent.yaml" ]; then
   if [ -z "$manifest_url" ] || [ -z "$bucket" ]; then
     echo "install.sh: --manifest-url and --bucket are needed for a new /etc/agent/agent.yaml" >&2; exit 64
   fi
+  release_keys='[]'
+  [ -n "$release_key" ] && release_keys='[/etc/agent/release.pub]'
   sed -e "s#@MANIFEST_URL@#$manifest_url#" -e "s#@REPORT_BUCKET@#$bucket#" -e "s#@REGION@#$region#" \
-    "$here/agent.yaml.template" > "$root/etc/agent/agent.yaml"
+    -e "s#@RELEASE_KEYS@#$release_keys#" "$here/agent.yaml.template" > "$root/etc/agent/agent.yaml"
   chmod 0644 "$root/etc/agent/agent.yaml"
   log "wrote /etc/agent/agent.yaml"
 else
@@ -113,6 +117,9 @@ if [ -n "$host_key" ]; then
 fi
 if [ -n "$client_key" ]; then
   install -m 0600 "$client_key" "$root/etc/agent/ssh/id_ed25519"
+fi
+if [ -n "$release_key" ]; then
+  install -m 0644 "$release_key" "$root/etc/agent/release.pub"
 fi
 
 install -m 0644 "$root/opt/agent/systemd/agent.service" "$root/etc/systemd/system/agent.service"

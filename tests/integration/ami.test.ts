@@ -23,8 +23,9 @@ describe('ami/agent.pkr.hcl', () => {
   it('passes packer validate', async () => {
     // validate stats the files the provisioners upload: stand-ins for the artefact and the build's keys
     const dir = mkdtempSync(join(tmpdir(), 'agent-packer-'));
-    for (const name of ['agent.tgz', 'known_hosts', 'id_ed25519']) writeFileSync(join(dir, name), '');
+    for (const name of ['agent.tgz', 'known_hosts', 'id_ed25519', 'release.pub']) writeFileSync(join(dir, name), '');
     const vars = ['-var', `artifact=${join(dir, 'agent.tgz')}`, '-var', `manifest_host_key_file=${join(dir, 'known_hosts')}`, '-var', `client_key_file=${join(dir, 'id_ed25519')}`];
+    vars.push('-var', `release_public_key_file=${join(dir, 'release.pub')}`);
     const result = await execa('packer', ['validate', ...vars, 'ami/agent.pkr.hcl'], { cwd: REPO, reject: false, env: { CHECKPOINT_DISABLE: '1' } });
     expect(result.stdout + result.stderr).not.toMatch(/Error/);
     expect(result.exitCode).toBe(0);

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { generateKeyPair } from '../../agent/release/signature.js';
 import { parseConfig } from '../../agent/config/load.js';
 
 /** ami/install.sh --root into a directory tree, from the real packed artefact (`npm pack`). */
@@ -22,6 +23,7 @@ function install(extra: string[] = []) {
       '--manifest-url', 'agent@manifests.example.internal:/',
       '--manifest-host-key', join(work, 'known_hosts'),
       '--client-key', join(work, 'id_ed25519'),
+      '--release-key', join(work, 'release.pub'),
       '--bucket', 'fleet-reports',
       '--region', 'eu-west-1',
       ...extra,
@@ -37,6 +39,7 @@ beforeAll(async () => {
   artifact = join(work, packed.stdout.trim().split('\n').pop()!);
   writeFileSync(join(work, 'known_hosts'), 'manifests.example.internal ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIManifestServerHostKeyForTests\n');
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, 'id_ed25519')]);
+  writeFileSync(join(work, 'release.pub'), generateKeyPair().publicKey);
 }, 300_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -66,6 +69,8 @@ describe('ami/install.sh --root', () => {
     expect(config.source.url).toBe('agent@manifests.example.internal:/');
     expect(config.report).toMatchObject({ bucket: 'fleet-reports', region: 'eu-west-1' });
     expect(config.instance_id).toBe('auto');
+    expect(config.verify.public_keys).toEqual(['/etc/agent/release.pub']); // only signed releases
+    expect(readFileSync(join(root, 'etc/agent/release.pub'), 'utf8')).toBe(readFileSync(join(work, 'release.pub'), 'utf8'));
   });
 
   it('is idempotent and never overwrites an existing config', async () => {
