@@ -71,19 +71,21 @@ export async function listSpool(paths: Pick<StatePaths, 'spoolDir'>): Promise<Sp
 
 /**
  * Spool `report`. Past `spoolMax` entries the oldest undelivered reports are deleted, logged as an
- * error and counted in `dropped` (the caller adds it to status.json and the metrics). The report just
- * written is always kept, even with spool_max 0: it is the one this run is about to deliver.
+ * error and counted: in the spooled report itself (`spool_dropped`, so the fleet sees the loss) and in
+ * `dropped` (the caller adds it to status.json and the metrics). The report just written is always
+ * kept, even with spool_max 0: it is the one this run is about to deliver.
  */
 export async function spoolReport(
   paths: Pick<StatePaths, 'spoolDir'>,
   report: Report,
   spoolMax: number,
   log: Log,
-): Promise<{ file: string; dropped: number }> {
+): Promise<{ file: string; dropped: number; report: Report }> {
   const file = join(paths.spoolDir, spoolFileName(report));
-  await writeFileAtomic(file, serializeReport(report));
   const older = (await listSpool(paths)).filter((entry) => entry.path !== file);
   const excess = older.slice(0, Math.max(0, older.length + 1 - Math.max(spoolMax, 1)));
+  const spooled = excess.length > 0 ? { ...report, spool_dropped: excess.length } : report;
+  await writeFileAtomic(file, serializeReport(spooled));
   for (const entry of excess) await unlink(entry.path).catch(() => undefined);
   if (excess.length > 0) {
     log.error(
@@ -91,7 +93,7 @@ export async function spoolReport(
       'report spool full: oldest undelivered reports dropped',
     );
   }
-  return { file, dropped: excess.length };
+  return { file, dropped: excess.length, report: spooled };
 }
 
 /** For `agent status` and the metrics: how many reports wait, and since when. */

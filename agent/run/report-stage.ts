@@ -27,7 +27,8 @@ export async function deliverPending(deps: Pick<Deps, 'log'>, context: RunContex
 }
 
 /** spool (fsync + rename) → local copy → S3 → status.json → metrics → after_run hooks. */
-export async function finishReport(deps: Pick<Deps, 'log' | 'exec'>, context: RunContext, report: Report, publish: boolean): Promise<Report> {
+export async function finishReport(deps: Pick<Deps, 'log' | 'exec'>, context: RunContext, built: Report, publish: boolean): Promise<Report> {
+  let report = built;
   const { config, paths, progress } = context;
   const started = performance.now();
   let localCopy: string | null = null;
@@ -36,6 +37,7 @@ export async function finishReport(deps: Pick<Deps, 'log' | 'exec'>, context: Ru
     try {
       const spooled = await spoolReport(paths, report, config.report.spool_max, deps.log);
       dropped = spooled.dropped;
+      report = spooled.report;
       localCopy = await keepLocalCopy(paths, spooled.file, config.report.keep_local);
       const delivery = await deliver(deps, context);
       progress.finished('report', describeDelivery(delivery, `s3://${config.report.bucket}/${config.report.prefix}`), performance.now() - started);

@@ -53,13 +53,20 @@ describe('the report spool', () => {
     const result = await spoolReport(paths, report(at(3)), 2, log());
     expect(result.dropped).toBe(2);
     expect((await listSpool(paths)).map((entry) => entry.name.slice(0, 16))).toEqual(['20261125T070200Z', '20261125T070300Z']);
+    // the loss travels with the report that caused it, so the fleet view sees it
+    expect(result.report.spool_dropped).toBe(2);
+    expect(JSON.parse(readFileSync(result.file, 'utf8')).spool_dropped).toBe(2);
     const errors = logged.filter((line) => line.level === 50);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ dropped: 2, spool_max: 2, oldest_dropped: expect.stringMatching(/^20261125T070000Z/) });
   });
 
   it('drops nothing and logs nothing within spool_max', async () => {
-    for (const minute of [0, 1]) expect((await spoolReport(paths, report(at(minute)), 2, log())).dropped).toBe(0);
+    for (const minute of [0, 1]) {
+      const result = await spoolReport(paths, report(at(minute)), 2, log());
+      expect(result.dropped).toBe(0);
+      expect(result.report.spool_dropped).toBeUndefined();
+    }
     expect(logged.filter((line) => line.level === 50)).toEqual([]);
   });
 
