@@ -32,7 +32,8 @@ export function isAgentError(error: unknown, code?: AgentErrorCode): error is Ag
 export function describeError(error: unknown): string {
   if (error instanceof Error) {
     const cause = error.cause instanceof Error ? error.cause.message : '';
-    return cause && !error.message.includes(cause) ? `${error.message}: ${cause}` : error.message;
+    // a message that already quotes its cause's first line (YAML's are multi-line) needs no repeat
+    return cause && !error.message.includes(cause.split('\n')[0]!) ? `${error.message}: ${cause}` : error.message;
   }
   return String(error);
 }

@@ -29,7 +29,13 @@ export function parseConfig(text: string, path: string, fileExists: (file: strin
     const problems = document.errors.map((error) => `${name}: YAML syntax: ${error.message.split('\n')[0]}`);
     throw new AgentError('config', problems.join('\n'));
   }
-  const raw: unknown = document.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = document.toJS() ?? {};
+  } catch (error) {
+    // what parses but cannot resolve, e.g. an alias (*a) before its anchor (&a)
+    throw new AgentError('config', `${name}: YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentError('config', `${name}: expected a mapping of settings at the top level, got ${describe(raw)}`);
   }

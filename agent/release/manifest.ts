@@ -78,6 +78,8 @@ export function parseManifest(text: string, where: string): ReleaseManifest {
   if (!Number.isSafeInteger(manifest.serial) || (manifest.serial as number) < 1) throw rejected(`${where}: serial: expected a whole number >= 1, got ${JSON.stringify(manifest.serial)}`);
   if (!manifest.files || typeof manifest.files !== 'object' || Array.isArray(manifest.files)) throw rejected(`${where}: files: expected a mapping of path to {sha256, size, mode}`);
   for (const [path, file] of Object.entries(manifest.files)) checkEntry(where, path, file);
+  const throughLink = pathUnderSymlink(manifest.files);
+  if (throughLink) throw rejected(`${where}: files: "${throughLink.path}" lies under "${throughLink.link}", which is a symlink (a file written there would land wherever it points)`);
   const computed = releaseIdOf(manifest.files);
   if (computed !== manifest.release_id) {
     throw rejected(`${where}: release_id ${short(manifest.release_id)} is not the id of the files it lists (${short(computed)})`);
@@ -93,6 +95,20 @@ function checkEntry(where: string, path: string, file: unknown): void {
   if (typeof entry.sha256 !== 'string' || !SHA256.test(entry.sha256)) throw rejected(`${where}: files."${path}".sha256: expected 64 hex digits`);
   if (!Number.isSafeInteger(entry.size) || (entry.size as number) < 0) throw rejected(`${where}: files."${path}".size: expected a whole number of bytes`);
   if (typeof entry.mode !== 'string' || !MODE.test(entry.mode)) throw rejected(`${where}: files."${path}".mode: expected "0644"-style octal or "${SYMLINK_MODE}"`);
+}
+
+/** The first file whose path passes through a symlink entry of the same manifest, if any. */
+function pathUnderSymlink(files: Record<string, ManifestFile>): { path: string; link: string } | undefined {
+  const links = new Set(Object.keys(files).filter((path) => files[path]!.mode === SYMLINK_MODE));
+  if (links.size === 0) return undefined;
+  for (const path of Object.keys(files)) {
+    const parts = path.split('/');
+    for (let depth = 1; depth < parts.length; depth++) {
+      const ancestor = parts.slice(0, depth).join('/');
+      if (links.has(ancestor)) return { path, link: ancestor };
+    }
+  }
+  return undefined;
 }
 
 /** Why `path` cannot name a file inside a release, or undefined when it can. */

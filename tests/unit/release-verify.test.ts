@@ -64,6 +64,12 @@ describe('release manifest', () => {
     expect(rejection(() => parseManifest(JSON.stringify(manifest), 'm.json'))).toContain(`m.json: files: "${path}"`);
   });
 
+  it('refuses a file under a symlink entry: assembling it would write wherever the link points', () => {
+    const files = { etc: { sha256: digest('a'), size: 4, mode: '120000' }, 'etc/cron.d/evil': { sha256: digest('b'), size: 1, mode: '0644' } };
+    const manifest = buildManifest(files, { serial: 1, createdAt: NOW, createdBy: 'x' });
+    expect(rejection(() => parseManifest(serializeManifest(manifest), 'm.json'))).toBe('m.json: files: "etc/cron.d/evil" lies under "etc", which is a symlink (a file written there would land wherever it points)');
+  });
+
   it('refuses a release_id that is not the id of the listed files, naming both', () => {
     const manifest = { ...manifestOf(1), release_id: digest('f') };
     expect(rejection(() => parseManifest(JSON.stringify(manifest), 'm.json'))).toMatch(/^m\.json: release_id ffffffffffff is not the id of the files it lists \([0-9a-f]{12}\)$/);
