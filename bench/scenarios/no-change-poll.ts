@@ -2,13 +2,16 @@
  * Item 1: what a poll costs when nothing changed. Baseline: the seed's cron script (rsync + puppet apply,
  * which applies every time). Agent: `agent run-now --trigger schedule --no-wait`, exactly the child the
  * daemon starts at each tick, on a host whose release is applied and unchanged: it polls and skips Puppet.
+ * Both sources: rsync over the same sshd as the seed script, and S3 (one conditional GET of current.json).
  */
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRig } from '../lib/rig.js';
+import { AGENT_BIN } from '../lib/paths.js';
+import { BUCKET, startRig, type Rig } from '../lib/rig.js';
+import type { BenchHost } from '../lib/agent-host.js';
 import { runSeedScript } from '../lib/seed-script.js';
-import { expectExit } from '../lib/timed.js';
+import { expectExit, timed } from '../lib/timed.js';
 import { reportOf } from '../lib/report-json.js';
 import { stageTimes } from '../lib/progress-lines.js';
 import { pairedRatio, summarize } from '../stats.js';
@@ -26,11 +29,14 @@ export const noChangePoll: Scenario = {
       const host = rig.host('i-0bench0000000poll');
       const seedEnv = { FACTER_sandbox: join(seedDir, 'sandbox') };
       mkdirSync(seedEnv.FACTER_sandbox);
+      const s3Host = await s3SourceHost(rig, seedDir);
       // both sides start from an applied, unchanged tree
       expectExit(await host.run(['run-now']), [2], 'first agent run');
+      expectExit(await s3Host.run(['run-now']), [2], 'first agent run, S3 source');
       await runSeedScript(rig.source, seedDir, seedEnv);
       const seed = { ms: [] as number[], wire: [] as number[], bytes: [] as number[] };
       const agent = { ms: [] as number[], wire: [] as number[], bytes: [] as number[], inProcess: [] as number[], poll: [] as number[] };
+      const viaS3 = { ms: [] as number[], poll: [] as number[] };
       for (let rep = 0; rep < options.repetitions; rep++) {
         rig.source.takeBytes();
         const baseline = await runSeedScript(rig.source, seedDir, seedEnv);
@@ -47,7 +53,11 @@ export const noChangePoll: Scenario = {
         agent.bytes.push(report.source.bytes_transferred);
         agent.inProcess.push(report.duration_ms);
         agent.poll.push(stageTimes(run.stderr).poll ?? report.duration_ms);
-        options.log(`  rep ${rep + 1}: seed ${(baseline.ms / 1000).toFixed(2)} s, agent ${(run.ms / 1000).toFixed(2)} s`);
+        const s3Run = expectExit(await s3Host.run(['run-now', '--trigger', 'schedule', '--no-wait', '--json']), [0], 'scheduled poll, S3 source');
+        if (reportOf(s3Run, 'scheduled poll, S3 source').source.status !== 'unchanged') throw new Error('scheduled poll, S3 source: expected source unchanged');
+        viaS3.ms.push(s3Run.ms);
+        viaS3.poll.push(stageTimes(s3Run.stderr).poll ?? 0);
+        options.log(`  rep ${rep + 1}: seed ${(baseline.ms / 1000).toFixed(2)} s, agent ${(run.ms / 1000).toFixed(2)} s, agent (S3 source) ${(s3Run.ms / 1000).toFixed(2)} s`);
       }
       return {
         baseline: 'the seed script `rsync -az --delete` + `puppet apply` (Puppet 7 flags), unchanged tree, over the same loopback sshd + rrsync',
@@ -58,12 +68,15 @@ export const noChangePoll: Scenario = {
           { metric: 'bytes received per poll, rsync\'s count (agent: its report)', unit: 'B', baseline: summarize(seed.bytes), subject: summarize(agent.bytes), ratio: pairedRatio(agent.bytes, seed.bytes) },
           { metric: 'agent run inside its process (report duration_ms)', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(agent.inProcess.map(s)), ratio: pairedRatio(agent.inProcess, seed.ms) },
           { metric: 'agent poll stage alone', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(agent.poll.map(s)), ratio: pairedRatio(agent.poll, seed.ms) },
+          { metric: 'S3 source: wall time per poll', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(viaS3.ms.map(s)), ratio: pairedRatio(viaS3.ms, seed.ms), target: TARGET },
+          { metric: 'S3 source: poll stage alone (one conditional GET)', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(viaS3.poll.map(s)), ratio: pairedRatio(viaS3.poll, seed.ms) },
         ],
         notes: [
           'Both sides measured alternately in the same loop. Wire bytes are counted by a loopback relay in front of sshd (server → client, SSH handshake and framing included), the same way for both; the second bytes row is rsync\'s "Total bytes received" for the seed script and the report\'s source.bytes_transferred for the agent.',
           'Wire bytes count every ssh connection the poll opens (the SSH handshake is most of a no-change poll\'s bytes): a poll that opens two connections (e.g. fetching `.release/` first, then a dry run for a plain tree) costs about twice the seed script\'s one. The time saved is Puppet not running.',
           'The fixture tree is plain (no `.release/`): the poll takes the path a tree published without `agent publish` takes.',
           'Wall time of the agent includes starting Node and loading its modules (what every tick pays, since the daemon starts one child per run).',
+          'S3 rows: the same tree published with `agent publish --to s3://` to the loopback S3 server, polled by a second agent host with `source.type: s3` and the publisher\'s key in verify.public_keys; the baseline column is the same seed-script runs.',
         ],
       };
     } finally {
@@ -74,3 +87,15 @@ export const noChangePoll: Scenario = {
 };
 
 const s = (ms: number) => ms / 1000;
+
+/** A second host on the S3 source: the rig's tree, signed and published into the rig's bucket. */
+async function s3SourceHost(rig: Rig, work: string): Promise<BenchHost> {
+  const keys = join(work, 'release');
+  const agent = (args: string[]) => timed(process.execPath, [AGENT_BIN, ...args], { env: rig.s3.env });
+  expectExit(await agent(['keygen', '--out', keys]), [0], 'keygen');
+  expectExit(await agent(['publish', rig.source.distDir, '--key', `${keys}.key`, '--to', `s3://${BUCKET}/source`, '--endpoint', rig.s3.endpoint]), [0], 'publish --to s3');
+  return rig.host('i-0bench000000s3poll', {
+    source: { type: 's3', bucket: BUCKET, prefix: 'source', endpoint: rig.s3.endpoint, force_path_style: true, timeout: '60s' },
+    verify: { public_keys: [`${keys}.pub`] },
+  });
+}
