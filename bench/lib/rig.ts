@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { startSshd, type Sshd } from '../../tests/helpers/sshd.js';
 import { startBenchS3, type BenchS3 } from './s3.js';
 import { createBenchHost, type BenchHost } from './agent-host.js';
-import { FIXTURE_TREE } from './paths.js';
+import { AGENT_BIN, FIXTURE_TREE } from './paths.js';
+import { expectExit, timed } from './timed.js';
 import { startByteCounter } from './byte-counter.js';
 
 export const BUCKET = 'fleet-reports';
@@ -106,6 +107,21 @@ function connectionLogger(distDir: string, logFile: string): string {
   writeFileSync(script, `#!/bin/sh\ndate +%s.%N >> '${logFile}'\nexec /usr/bin/rrsync -ro '${distDir}'\n`);
   chmodSync(script, 0o755);
   return script;
+}
+
+/**
+ * Sign the rig's tree and publish it into the rig's bucket under `source/` (`agent publish --to`), and
+ * return the config overrides of a host polling it through `endpoint` (the S3 server, or a proxy in front).
+ */
+export async function publishToS3(rig: Rig, work: string): Promise<(endpoint: string) => Record<string, unknown>> {
+  const keys = join(work, 'release');
+  const agent = (args: string[]) => timed(process.execPath, [AGENT_BIN, ...args], { env: rig.s3.env });
+  expectExit(await agent(['keygen', '--out', keys]), [0], 'keygen');
+  expectExit(await agent(['publish', rig.source.distDir, '--key', `${keys}.key`, '--to', `s3://${BUCKET}/source`, '--endpoint', rig.s3.endpoint]), [0], 'publish --to s3');
+  return (endpoint) => ({
+    source: { type: 's3', bucket: BUCKET, prefix: 'source', endpoint, force_path_style: true, timeout: '60s' },
+    verify: { public_keys: [`${keys}.pub`] },
+  });
 }
 
 /** Rewrite the fixture's motd line: one real change to the tree (one resource for Puppet to change). */

@@ -7,9 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../tests/helpers/ports.js';
-import { S3_TEST_ENV } from '../../tests/helpers/s3.js';
+import { S3_TEST_ENV, testClient } from '../../tests/helpers/s3.js';
 import { S3RVER_MAIN } from './paths.js';
 
 export interface BenchS3 {
@@ -26,14 +26,7 @@ export async function startBenchS3(buckets: string[]): Promise<BenchS3> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child = await spawnReady(port, directory, buckets);
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = testClient(endpoint);
   return {
     endpoint,
     client,

@@ -7,11 +7,9 @@
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AGENT_BIN } from '../lib/paths.js';
-import { BUCKET, startRig, type Rig } from '../lib/rig.js';
-import type { BenchHost } from '../lib/agent-host.js';
+import { publishToS3, startRig } from '../lib/rig.js';
 import { runSeedScript } from '../lib/seed-script.js';
-import { expectExit, timed } from '../lib/timed.js';
+import { expectExit } from '../lib/timed.js';
 import { reportOf } from '../lib/report-json.js';
 import { stageTimes } from '../lib/progress-lines.js';
 import { pairedRatio, summarize } from '../stats.js';
@@ -29,7 +27,7 @@ export const noChangePoll: Scenario = {
       const host = rig.host('i-0bench0000000poll');
       const seedEnv = { FACTER_sandbox: join(seedDir, 'sandbox') };
       mkdirSync(seedEnv.FACTER_sandbox);
-      const s3Host = await s3SourceHost(rig, seedDir);
+      const s3Host = rig.host('i-0bench000000s3poll', (await publishToS3(rig, seedDir))(rig.s3.endpoint));
       // both sides start from an applied, unchanged tree
       expectExit(await host.run(['run-now']), [2], 'first agent run');
       expectExit(await s3Host.run(['run-now']), [2], 'first agent run, S3 source');
@@ -87,15 +85,3 @@ export const noChangePoll: Scenario = {
 };
 
 const s = (ms: number) => ms / 1000;
-
-/** A second host on the S3 source: the rig's tree, signed and published into the rig's bucket. */
-async function s3SourceHost(rig: Rig, work: string): Promise<BenchHost> {
-  const keys = join(work, 'release');
-  const agent = (args: string[]) => timed(process.execPath, [AGENT_BIN, ...args], { env: rig.s3.env });
-  expectExit(await agent(['keygen', '--out', keys]), [0], 'keygen');
-  expectExit(await agent(['publish', rig.source.distDir, '--key', `${keys}.key`, '--to', `s3://${BUCKET}/source`, '--endpoint', rig.s3.endpoint]), [0], 'publish --to s3');
-  return rig.host('i-0bench000000s3poll', {
-    source: { type: 's3', bucket: BUCKET, prefix: 'source', endpoint: rig.s3.endpoint, force_path_style: true, timeout: '60s' },
-    verify: { public_keys: [`${keys}.pub`] },
-  });
-}

@@ -2,9 +2,8 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { startS3Server, type S3Server } from '../helpers/s3.js';
-import { AGENT_BIN, createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
-import { capture, captureHost, faultEnv, record } from './harness.js';
+import { AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
+import { capture, record, startFaultRig, type FaultRig } from './harness.js';
 
 /**
  * 20 `run-now` at once (half waiting for the lock, half --no-wait) while the daemon runs its own
@@ -12,18 +11,16 @@ import { capture, captureHost, faultEnv, record } from './harness.js';
  * stops: no two intervals may overlap, and a --no-wait that did not get the lock exits 75.
  */
 const SCENARIO = '20 run-now at once + the daemon';
-let s3: S3Server;
+let rig: FaultRig;
 let host: AgentHost;
-let removeHost: () => void;
 let puppetLog: string;
 
 beforeAll(async () => {
-  s3 = await startS3Server();
-  ({ host, remove: removeHost } = createLocalSourceHost(
-    { endpoint: s3.endpoint, env: faultEnv(s3.env) },
+  rig = await startFaultRig('concurrency', {
     // every tick of the daemon applies too (drift_check_every 1s), so its runs contend for Puppet as well
-    { schedule: '*/2 * * * * *', splay: '0', drift_check_every: '1s', stop_grace: '30s', instance_id: 'i-0fa17c0ncurrency' },
-  ));
+    config: { schedule: '*/2 * * * * *', splay: '0', drift_check_every: '1s', stop_grace: '30s', instance_id: 'i-0fa17c0ncurrency' },
+  });
+  host = rig.host;
   puppetLog = join(host.dir, 'puppet-intervals.log');
   const wrapper = join(host.dir, 'puppet-wrapper');
   // the real Puppet, timed from outside: start and stop with nanoseconds, keyed by the wrapper's pid
@@ -32,11 +29,7 @@ beforeAll(async () => {
   host.writeConfig({ puppet: { bin: wrapper }, metrics: { textfile: '' } });
 }, 60_000);
 
-afterAll(async () => {
-  captureHost('concurrency', host);
-  removeHost?.();
-  await s3?.remove();
-});
+afterAll(() => rig?.stop());
 
 describe(SCENARIO, () => {
   it('Puppet never runs twice at the same time; --no-wait runs that found the lock held exit 75', async () => {

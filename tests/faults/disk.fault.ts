@@ -2,11 +2,11 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
-import { startS3Server, listKeys, type S3Server } from '../helpers/s3.js';
-import { createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
+import { listKeys, type S3Server } from '../helpers/s3.js';
+import type { AgentHost } from '../helpers/agent-host.js';
 import { indexTree } from '../../agent/release/tree-index.js';
 import type { Report } from '../../agent/report/types.js';
-import { captureHost, faultEnv, record, runCaptured } from './harness.js';
+import { record, runCaptured, startFaultRig, type FaultRig } from './harness.js';
 
 /**
  * Disk: the spool is bounded by report.spool_max (the oldest undelivered reports are dropped only past
@@ -14,22 +14,20 @@ import { captureHost, faultEnv, record, runCaptured } from './harness.js';
  * during staging leaves the last good release active. The full disk is a real one: a 4 MB tmpfs
  * under state_dir (this runs as root where mounting is allowed; elsewhere the test says so and stops).
  */
+let rig: FaultRig;
 let s3: S3Server;
 let host: AgentHost;
 let dist: string;
-let removeHost: () => void;
 
 beforeAll(async () => {
-  s3 = await startS3Server();
-  ({ host, dist, remove: removeHost } = createLocalSourceHost({ endpoint: s3.endpoint, env: faultEnv(s3.env) }));
+  rig = await startFaultRig('disk');
+  ({ s3, host, dist } = rig);
   host.writeConfig({ report: { spool_max: 3 }, metrics: { textfile: join(host.dir, 'agent.prom') } });
 }, 60_000);
 
 afterAll(async () => {
-  captureHost('disk', host);
   await execa('umount', [join(host.dir, 'small')], { reject: false });
-  removeHost?.();
-  await s3?.remove();
+  await rig?.stop();
 });
 
 describe('disk', () => {

@@ -3,10 +3,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startS3Server, type S3Server } from '../helpers/s3.js';
-import { createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
+import type { AgentHost } from '../helpers/agent-host.js';
 import type { Report } from '../../agent/report/types.js';
-import { captureHost, faultEnv, record, registerSecretKey, runCaptured } from './harness.js';
+import { record, registerSecretKey, runCaptured, startFaultRig, type FaultRig } from './harness.js';
 import { execa } from 'execa';
 
 /**
@@ -14,10 +13,9 @@ import { execa } from 'execa';
  * never answers, an after_run hook that never returns. Each is cut off at its configured deadline,
  * with everything it started, and the lock is free for the next run.
  */
-let s3: S3Server;
+let rig: FaultRig;
 let host: AgentHost;
 let dist: string;
-let removeHost: () => void;
 let stubs: string;
 
 /** Markers no other process on the machine uses: the stub's children are found by them. */
@@ -26,8 +24,8 @@ const PUPPET_SESSION_CHILD = 'sleep 86392';
 const HOOK_SLEEP = '86393';
 
 beforeAll(async () => {
-  s3 = await startS3Server();
-  ({ host, dist, remove: removeHost } = createLocalSourceHost({ endpoint: s3.endpoint, env: faultEnv(s3.env) }, { hooks: { timeout: '2s' } }));
+  rig = await startFaultRig('hangs', { config: { hooks: { timeout: '2s' } } });
+  ({ host, dist } = rig);
   stubs = mkdtempSync(join(tmpdir(), 'agent-stub-puppet-'));
   // a Puppet that never finishes, with a child in its group and one in a session of its own (as exec resources are)
   writeFileSync(join(stubs, 'puppet'), `#!/bin/sh\n${PUPPET_CHILD} &\nsetsid ${PUPPET_SESSION_CHILD} &\nexec sleep 86390\n`);
@@ -36,10 +34,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  captureHost('hangs', host);
-  removeHost?.();
+  await rig?.stop();
   rmSync(stubs, { recursive: true, force: true });
-  await s3?.remove();
 });
 
 describe('hangs', () => {

@@ -1,7 +1,9 @@
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { AgentHost, AgentRun } from '../helpers/agent-host.js';
+import { createLocalSourceHost, type AgentHost, type AgentRun } from '../helpers/agent-host.js';
+import { startS3Server, type S3Server } from '../helpers/s3.js';
+import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 
 /**
  * What every fault scenario shares: one summary row per scenario (written to $FAULTS_RESULTS, printed
@@ -31,6 +33,39 @@ export const FAULT_AWS_SECRET = process.env.FAULTS_AWS_SECRET ?? `faultsecret${r
 
 export function faultEnv(env: Record<string, string>): Record<string, string> {
   return { ...env, AWS_SECRET_ACCESS_KEY: FAULT_AWS_SECRET };
+}
+
+export interface FaultRig {
+  s3: S3Server;
+  /** The fault proxy the host's reports go through, with `proxy: true`. */
+  proxy: S3Proxy | undefined;
+  host: AgentHost;
+  /** The host's manifest source: a local tree rsync copies from. */
+  dist: string;
+  /** Keep the host's reports and status for the secrets check, then remove everything. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What most scenarios run on: the loopback S3 server (behind a fault proxy with `proxy`), and an agent
+ * host on a local manifest source, reporting to it with the suite's secret key in its environment.
+ */
+export async function startFaultRig(scenario: string, options: { proxy?: boolean; config?: Record<string, unknown> } = {}): Promise<FaultRig> {
+  const s3 = await startS3Server();
+  const proxy = options.proxy ? await startS3Proxy({ port: s3.port }) : undefined;
+  const { host, dist, remove } = createLocalSourceHost({ endpoint: proxy?.endpoint ?? s3.endpoint, env: faultEnv(s3.env) }, options.config);
+  return {
+    s3,
+    proxy,
+    host,
+    dist,
+    async stop() {
+      captureHost(scenario, host);
+      remove();
+      await proxy?.stop();
+      await s3.remove();
+    },
+  };
 }
 
 /** Keep what a run printed, for the secrets check. */

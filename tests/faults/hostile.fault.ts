@@ -6,15 +6,15 @@ import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { startS3Server, getText, type S3Server } from '../helpers/s3.js';
-import { AGENT_BIN, createAgentHost, createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
+import { getText, type S3Server } from '../helpers/s3.js';
+import { AGENT_BIN, createAgentHost, type AgentHost } from '../helpers/agent-host.js';
 import { buildManifest, serializeManifest, type ManifestFile, type ReleaseManifest } from '../../agent/release/manifest.js';
 import { signManifest } from '../../agent/release/signature.js';
 import { readPrivateKey } from '../../agent/release/key-files.js';
 import { parseConfig } from '../../agent/config/load.js';
 import { AgentError } from '../../agent/errors.js';
 import type { Report } from '../../agent/report/types.js';
-import { capture, captureHost, faultEnv, record, runCaptured } from './harness.js';
+import { capture, captureHost, faultEnv, record, runCaptured, startFaultRig, type FaultRig } from './harness.js';
 
 /**
  * Hostile input: mutated configs, malformed Puppet reports, trees with links out of themselves and
@@ -22,22 +22,18 @@ import { capture, captureHost, faultEnv, record, runCaptured } from './harness.j
  * none crashes the agent or prints a stack trace.
  */
 const REPORTS = new URL('../fixtures/puppet-reports/', import.meta.url).pathname;
+let rig: FaultRig;
 let s3: S3Server;
 let host: AgentHost;
 let dist: string;
-let removeHost: () => void;
 
 beforeAll(async () => {
-  s3 = await startS3Server();
-  ({ host, dist, remove: removeHost } = createLocalSourceHost({ endpoint: s3.endpoint, env: faultEnv(s3.env) }));
+  rig = await startFaultRig('hostile');
+  ({ s3, host, dist } = rig);
   expect((await runCaptured('hostile', host, ['run-now'])).exitCode).toBe(2);
 }, 60_000);
 
-afterAll(async () => {
-  captureHost('hostile', host);
-  removeHost?.();
-  await s3?.remove();
-});
+afterAll(() => rig?.stop());
 
 /** A small deterministic generator, so a failing mutation can be replayed from its seed. */
 function random(seed: number): () => number {

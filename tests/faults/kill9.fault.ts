@@ -3,12 +3,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
-import { startS3Server, listKeys, type S3Server } from '../helpers/s3.js';
-import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { AGENT_BIN, createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
+import { listKeys, type S3Server } from '../helpers/s3.js';
+import type { S3Proxy } from '../helpers/s3-proxy.js';
+import { AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
 import { indexTree } from '../../agent/release/tree-index.js';
 import { STAGING_PREFIX } from '../../agent/release/prune.js';
-import { capture, captureHost, faultEnv, record, runCaptured, waitFor } from './harness.js';
+import { capture, record, runCaptured, startFaultRig, waitFor, type FaultRig } from './harness.js';
 
 /**
  * kill -9 of `agent run-now` at every stage: poll (the dry run), stage (rsync mid-transfer), verify
@@ -24,16 +24,16 @@ const STAGES = ['poll', 'stage', 'verify', 'activate', 'apply', 'report'] as con
 const ROUNDS = Number(process.env.FAULTS_KILL_ROUNDS ?? STAGES.length * 2);
 type Stage = (typeof STAGES)[number];
 
+let rig: FaultRig;
 let s3: S3Server;
 let proxy: S3Proxy;
 let host: AgentHost;
 let dist: string;
-let removeHost: () => void;
 
 beforeAll(async () => {
-  s3 = await startS3Server();
-  proxy = await startS3Proxy({ port: s3.port });
-  ({ host, dist, remove: removeHost } = createLocalSourceHost({ endpoint: proxy.endpoint, env: faultEnv(s3.env) }));
+  rig = await startFaultRig('kill9', { proxy: true });
+  ({ s3, host, dist } = rig);
+  proxy = rig.proxy!;
   // enough files that staging and verifying take a moment worth hitting
   for (let dir = 0; dir < 15; dir++) {
     mkdirSync(join(dist, 'data', String(dir)), { recursive: true });
@@ -42,12 +42,7 @@ beforeAll(async () => {
   expect((await runCaptured('kill9', host, ['run-now'])).exitCode).toBe(2);
 }, 120_000);
 
-afterAll(async () => {
-  captureHost('kill9', host);
-  removeHost?.();
-  await proxy?.stop();
-  await s3?.remove();
-});
+afterAll(() => rig?.stop());
 
 describe(SCENARIO, () => {
   it(`${ROUNDS} rounds: no half-applied tree, no blocked run, no orphaned Puppet, no lost report`, async () => {

@@ -1,22 +1,22 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { startS3Server, listKeys, getText, type S3Server } from '../helpers/s3.js';
-import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
-import { createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
+import { listKeys, getText, type S3Server } from '../helpers/s3.js';
+import type { S3Proxy } from '../helpers/s3-proxy.js';
+import type { AgentHost } from '../helpers/agent-host.js';
 import type { Report } from '../../agent/report/types.js';
-import { captureHost, faultEnv, record, runCaptured } from './harness.js';
+import { record, runCaptured, startFaultRig, type FaultRig } from './harness.js';
 
 /**
  * Outages: S3 down for ten runs, the manifest source down, both at once, and S3 throttling now and
  * then. Reports all arrive, in order, byte for byte; a dead source still gets the last good release
  * applied and says so in the report; retries never leave a duplicate.
  */
+let rig: FaultRig;
 let s3: S3Server;
 let proxy: S3Proxy;
 let host: AgentHost;
 let dist: string;
-let removeHost: () => void;
 let goodRelease: string;
 
 const run = async (...args: string[]) => {
@@ -27,20 +27,15 @@ const reportKeys = () => listKeys(s3.client, 'fleet-reports', 'reports/');
 const localCopies = () => readdirSync(join(host.stateDir, 'reports')).filter((name) => name.endsWith('.json')).sort();
 
 beforeAll(async () => {
-  s3 = await startS3Server();
-  proxy = await startS3Proxy({ port: s3.port });
-  ({ host, dist, remove: removeHost } = createLocalSourceHost({ endpoint: proxy.endpoint, env: faultEnv(s3.env) }));
+  rig = await startFaultRig('outages', { proxy: true });
+  ({ s3, host, dist } = rig);
+  proxy = rig.proxy!;
   const first = await run();
   expect(first.exitCode).toBe(2);
   goodRelease = first.report.apply.release_id!;
 }, 60_000);
 
-afterAll(async () => {
-  captureHost('outages', host);
-  removeHost?.();
-  await proxy?.stop();
-  await s3?.remove();
-});
+afterAll(() => rig?.stop());
 
 describe('outages', () => {
   it('S3 down for 10 runs, then back: 10 of 10 reports delivered, oldest first, byte for byte', async () => {

@@ -21,6 +21,8 @@ export interface ProxiedRequest {
   outcome: string;
   /** The HTTP status the client got (304 for an unchanged conditional GET), once answered. */
   status?: number;
+  /** When it arrived (epoch ms): the source's own request log, for load measurements. */
+  at: number;
 }
 
 export interface S3Proxy {
@@ -47,7 +49,7 @@ export async function startS3Proxy(target: { port: number }): Promise<S3Proxy> {
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://proxy').pathname);
-    const seen: ProxiedRequest = { method: req.method ?? '?', path, outcome: 'forwarded' };
+    const seen: ProxiedRequest = { method: req.method ?? '?', path, outcome: 'forwarded', at: Date.now() };
     requests.push(seen);
     if (hanging) {
       seen.outcome = 'hung';

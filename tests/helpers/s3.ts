@@ -112,7 +112,7 @@ function spawnS3rver(port: number, directory: string, buckets: string[]): Promis
 }
 
 /** A client for assertions, independent of the agent's factory (which is what tests check). */
-function testClient(endpoint: string): S3Client {
+export function testClient(endpoint: string): S3Client {
   return new S3Client({
     endpoint,
     region: 'us-east-1',
