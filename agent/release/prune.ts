@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StatePaths } from '../run/paths.js';
@@ -26,7 +27,8 @@ export async function pruneReleases(paths: StatePaths, keep: number = KEEP_RELEA
   const kept = new Set(newestFirst.slice(0, keep));
   if (active) kept.add(active.id);
   for (const name of newestFirst.filter((release) => !kept.has(release))) {
-    await rm(join(paths.releasesDir, name), { recursive: true, force: true, maxRetries: 2 });
+    // synchronous: the promise version pays a thread-pool round trip per file of the release
+    rmSync(join(paths.releasesDir, name), { recursive: true, force: true, maxRetries: 2 });
     await rm(join(paths.releasesDir, `${name}${INDEX_SUFFIX}`), { force: true });
     log.info({ release_id: name }, 'pruned an old release');
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { AgentError } from '../errors.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
@@ -28,13 +28,15 @@ export interface TreeIndex {
  * match the previous release's index is a hard link rsync made with --link-dest: already verified,
  * so its digest is reused (SPEC §1.3: cost grows with what changed, not with the tree).
  * Refuses what has no place in a Puppet tree: devices, fifos, sockets, links out of the tree.
+ * The walk's metadata calls are synchronous: one thread-pool round trip per file would cost more than
+ * the syscall itself (seconds at 10,000 files), and a run is a process of its own, nothing else waits.
  */
 export async function indexTree(root: string, previous?: TreeIndex): Promise<TreeIndex> {
   const files: Record<string, IndexedFile> = {};
   const walk = async (relativeDir: string): Promise<void> => {
-    for (const name of await readdir(join(root, relativeDir))) {
+    for (const name of readdirSync(join(root, relativeDir))) {
       const relative = relativeDir ? `${relativeDir}/${name}` : name;
-      const stats = await lstat(join(root, relative));
+      const stats = lstatSync(join(root, relative));
       if (stats.isDirectory()) await walk(relative);
       else files[relative] = await indexEntry(root, relative, stats, previous?.files[relative]);
     }
@@ -53,7 +55,7 @@ async function indexEntry(root: string, relative: string, stats: Stats, known: I
     return { sha256, size: stats.size, mode: formatMode(stats.mode), ...identity };
   }
   if (stats.isSymbolicLink()) {
-    const target = await readlink(join(root, relative));
+    const target = readlinkSync(join(root, relative));
     assertInsideTree(relative, target);
     const sha256 = createHash('sha256').update(target).digest('hex');
     return { sha256, size: Buffer.byteLength(target), mode: SYMLINK_MODE, ...identity };

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, symlink } from 'node:fs/promises';
+import { linkSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentError } from '../errors.js';
 import { SYMLINK_MODE } from '../release/release-id.js';
@@ -18,10 +19,10 @@ export function entryName(sha256: string, mode: string): string {
   return `${sha256}-${mode}`;
 }
 
-/** The digests the cache holds, whatever their mode: what need not be downloaded. */
-export async function cachedDigests(cacheDir: string): Promise<Set<string>> {
+/** The entries the cache holds (`<sha256>-<mode>`), without leftovers of cut-short downloads. */
+export async function cachedEntries(cacheDir: string): Promise<Set<string>> {
   const names = await readdir(cacheDir).catch(() => [] as string[]);
-  return new Set(names.filter((name) => !name.startsWith('.')).map((name) => name.slice(0, 64)));
+  return new Set(names.filter((name) => !name.startsWith('.')));
 }
 
 /**
@@ -74,7 +75,8 @@ export async function ensureEntry(cacheDir: string, file: ManifestFile): Promise
 
 /**
  * Build a release tree from cache entries: hard links for files, real symlinks for symlink entries
- * (their content is the target). Paths were checked by the manifest parser: none leaves the tree.
+ * (their content is the target). Paths were checked by the manifest parser: none leaves the tree,
+ * none passes through a symlink. Synchronous calls, as in indexTree: one link per file of the tree.
  */
 export async function assembleTree(cacheDir: string, files: Record<string, ManifestFile>, treeDir: string): Promise<void> {
   const made = new Set<string>();
@@ -82,12 +84,12 @@ export async function assembleTree(cacheDir: string, files: Record<string, Manif
     const target = join(treeDir, path);
     const parent = dirname(target);
     if (!made.has(parent)) {
-      await mkdir(parent, { recursive: true });
+      mkdirSync(parent, { recursive: true });
       made.add(parent);
     }
     const entry = join(cacheDir, entryName(file.sha256, file.mode));
-    if (file.mode === SYMLINK_MODE) await symlink(await readFile(entry, 'utf8'), target);
-    else await link(entry, target);
+    if (file.mode === SYMLINK_MODE) symlinkSync(readFileSync(entry, 'utf8'), target);
+    else linkSync(entry, target);
   }
   await syncDirectory(cacheDir);
 }
@@ -100,11 +102,11 @@ export async function pruneObjectCache(cacheDir: string, inUse: ReadonlySet<stri
   let pruned = 0;
   for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
     const path = join(cacheDir, name);
-    const stats = await lstat(path).catch(() => undefined);
+    const stats = lstatSync(path, { throwIfNoEntry: false }); // synchronous: one call per cached object
     if (!stats) continue;
     const leftover = name.startsWith('.'); // a download or copy a crash cut short
     if (leftover || (!inUse.has(name) && stats.nlink <= 1)) {
-      await rm(path, { force: true });
+      rmSync(path, { force: true });
       pruned++;
     }
   }

@@ -16,7 +16,7 @@ import { MANIFEST_FILE, parsePointer, short, SIGNATURE_FILE, type ReleaseManifes
 import { trustManifest } from '../release/verify.js';
 import { countChangedFiles, readTreeIndex } from '../release/tree-index.js';
 import { STAGING_PREFIX } from '../release/prune.js';
-import { assembleTree, cachedDigests, ensureEntry, storeObject } from './object-cache.js';
+import { assembleTree, cachedEntries, ensureEntry, entryName, storeObject } from './object-cache.js';
 import { keepRelease, trustPolicy, verifyStagedTree } from './staged-release.js';
 
 /** Downloads in flight at once: enough to fill a link on small files, few enough to be polite to S3. */
@@ -133,9 +133,10 @@ export async function fetchS3Release(
  * a time, then make sure every (digest, mode) pair has its entry. Returns the bytes downloaded.
  */
 async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open: (sha256: string) => Promise<Readable>): Promise<number> {
-  const cached = await cachedDigests(cacheDir);
+  const cached = await cachedEntries(cacheDir);
+  const cachedDigests = new Set([...cached].map((name) => name.slice(0, 64)));
   const wanted = new Map<string, ReleaseManifest['files'][string]>();
-  for (const file of Object.values(manifest.files)) if (!cached.has(file.sha256)) wanted.set(file.sha256, file);
+  for (const file of Object.values(manifest.files)) if (!cachedDigests.has(file.sha256)) wanted.set(file.sha256, file);
   let bytes = 0;
   await forEachConcurrently([...wanted.entries()], DOWNLOAD_CONCURRENCY, async ([sha256, file]) => {
     const body = await open(sha256);
@@ -146,7 +147,14 @@ async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open
       throw unreachable(`objects/${sha256}`, error); // a connection cut mid-body; a bad digest stays a rejection
     }
   });
-  for (const file of Object.values(manifest.files)) await ensureEntry(cacheDir, file);
+  for (const [sha256, file] of wanted) cached.add(entryName(sha256, file.mode));
+  // a copy only where a digest is cached under another mode: no call at all for the rest of the tree
+  for (const file of Object.values(manifest.files)) {
+    const name = entryName(file.sha256, file.mode);
+    if (cached.has(name)) continue;
+    await ensureEntry(cacheDir, file);
+    cached.add(name);
+  }
   return bytes;
 }
 
