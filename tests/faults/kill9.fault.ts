@@ -21,7 +21,7 @@ import { capture, record, runCaptured, startFaultRig, waitFor, type FaultRig } f
  */
 const SCENARIO = 'kill -9 at every stage';
 const STAGES = ['poll', 'stage', 'verify', 'activate', 'apply', 'report'] as const;
-const ROUNDS = Number(process.env.FAULTS_KILL_ROUNDS ?? STAGES.length * 2);
+const ROUNDS = Number(process.env.FAULTS_KILL_ROUNDS ?? STAGES.length * 3);
 type Stage = (typeof STAGES)[number];
 
 let rig: FaultRig;
