@@ -18,9 +18,8 @@ import { instanceIds } from '../fleet-sim/instance-ids.js';
 import { planPolls, type PlannedPoll } from '../fleet-sim/load-plan.js';
 import { bucketLoad, type Load } from '../fleet-sim/buckets.js';
 import { single, summarize, ratioOf } from '../stats.js';
-import type { Row } from '../scenario.js';
 import type { BenchHost } from '../lib/agent-host.js';
-import type { Scenario } from '../scenario.js';
+import type { Row, Scenario } from '../scenario.js';
 
 /** The simulation's bucket (5a), so the two read alike. */
 const BUCKET_MS = 10_000;

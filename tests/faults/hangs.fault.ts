@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentHost } from '../helpers/agent-host.js';
 import type { Report } from '../../agent/report/types.js';
-import { record, registerSecretKey, runCaptured, startFaultRig, type FaultRig } from './harness.js';
+import { processCmdlines, record, registerSecretKey, runCaptured, startFaultRig, type FaultRig } from './harness.js';
 import { execa } from 'execa';
 
 /**
@@ -113,16 +113,7 @@ describe('hangs', () => {
 });
 
 function processesMatching(cmdline: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() === cmdline;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return processCmdlines().filter((process_) => process_.cmdline === cmdline).map(({ pid }) => pid);
 }
 
 /** Accepts TCP connections and never says a word: an ssh server hung before its banner. */

@@ -107,6 +107,19 @@ export async function runCaptured(scenario: string, host: AgentHost, args: strin
   return run;
 }
 
+/** Every process's pid and command line (arguments joined by spaces), read from /proc. */
+export function processCmdlines(): Array<{ pid: number; cmdline: string }> {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      try {
+        return [{ pid: Number(pid), cmdline: readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() }];
+      } catch {
+        return []; // gone in between
+      }
+    });
+}
+
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000, stepMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -8,7 +8,7 @@ import type { S3Proxy } from '../helpers/s3-proxy.js';
 import { AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
 import { indexTree } from '../../agent/release/tree-index.js';
 import { STAGING_PREFIX } from '../../agent/release/prune.js';
-import { capture, record, runCaptured, startFaultRig, waitFor, type FaultRig } from './harness.js';
+import { capture, processCmdlines, record, runCaptured, startFaultRig, waitFor, type FaultRig } from './harness.js';
 
 /**
  * kill -9 of `agent run-now` at every stage: poll (the dry run), stage (rsync mid-transfer), verify
@@ -111,24 +111,12 @@ function currentStage(stderr: string): Stage {
   if (/^agent: apply {4}(unchanged|changed|failed|UNCHANGED|CHANGED|FAILED|TIMEOUT)/im.test(stderr)) return 'report';
   if (/^agent: apply /m.test(stderr)) return 'apply';
   if (/^agent: (stage|activate) /m.test(stderr)) return 'activate';
-  const rsyncs = processCmdlines().filter((cmdline) => cmdline.startsWith('rsync') && cmdline.includes(host.stateDir));
+  const rsyncs = processCmdlines().map(({ cmdline }) => cmdline).filter((cmdline) => cmdline.startsWith('rsync') && cmdline.includes(host.stateDir));
   if (rsyncs.some((cmdline) => cmdline.includes('--dry-run'))) return 'poll';
   if (rsyncs.some((cmdline) => cmdline.includes(STAGING_PREFIX))) return 'stage';
   const releases = join(host.stateDir, 'releases');
   if (existsSync(releases) && readdirSync(releases).some((name) => name.startsWith(STAGING_PREFIX))) return 'verify';
   return 'poll';
-}
-
-function processCmdlines(): string[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .map((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      } catch {
-        return '';
-      }
-    });
 }
 
 function activeDir(): string | undefined {
@@ -150,14 +138,5 @@ function spooledRunIds(): string[] {
 /** Puppet processes whose vardir is this host's: none may outlive the run that started them. */
 function puppetsOf(agentHost: AgentHost): number[] {
   const marker = join(agentHost.stateDir, 'puppet');
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return processCmdlines().filter(({ cmdline }) => cmdline.includes(marker)).map(({ pid }) => pid);
 }
