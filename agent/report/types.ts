@@ -1,4 +1,5 @@
 /** The report document (SPEC §5, `schema: agent.report/v1`): a product, built by pure functions. */
+import type { RolloutReport } from '../rollout/host-target.js';
 
 export type Trigger = 'schedule' | 'boot' | 'run-now' | 'fleet' | 'signal';
 export type Mode = 'enforce' | 'noop';
@@ -26,6 +27,11 @@ export interface ApplyOutcome {
   puppet_exit_code: number | null;
   duration_ms: number;
   error?: string;
+  /** SPEC §9: this run's new release failed where the previous one had succeeded; the previous was
+   * re-activated and applied (this outcome is that apply), and the failed release is not retried. */
+  rolled_back_from?: string;
+  /** What the failed release did before the rollback. */
+  rollback?: { puppet_exit_code: number | null; status: ApplyStatus; error: string; failed_resources: string[] };
 }
 
 export interface DriftEvent {
@@ -85,6 +91,8 @@ export interface Report {
   exit_code: number;
   /** Reports dropped from a full spool before this one (SPEC §3 report.spool_max). */
   spool_dropped?: number;
+  /** SPEC §9: the rollout this host followed, while one is open or aborted. */
+  rollout?: RolloutReport;
 }
 
 export const EMPTY_DRIFT: Drift = Object.freeze({

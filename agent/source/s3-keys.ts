@@ -8,5 +8,8 @@ export const s3SourceKeys = (prefix: string) => {
     manifest: (releaseId: string) => `${base}releases/${releaseId}.json`,
     signature: (releaseId: string) => `${base}releases/${releaseId}.sig`,
     object: (sha256: string) => `${base}objects/${sha256}`,
+    /** SPEC §9: the open (or last) rollout and its Ed25519 signature. */
+    rollout: `${base}rollout.json`,
+    rolloutSignature: `${base}rollout.sig`,
   };
 };
