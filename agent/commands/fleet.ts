@@ -16,6 +16,10 @@ import { fanOut, isHostSuccess, knownHostsLines, type HostOutcome } from '../fle
 import type { Registration } from '../fleet/registration.js';
 import type { Report } from '../report/types.js';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { RolloutDocument } from '../rollout/document.js';
+import type { RolloutHost } from '../rollout/tally.js';
+import { fleetRollout, formatRolloutLine } from '../fleet/rollout-summary.js';
+import { s3SourceKeys } from '../source/s3-keys.js';
 
 interface FleetContext {
   s3: S3Client;
@@ -23,6 +27,8 @@ interface FleetContext {
   prefix: string;
   driftCheckEveryMs: number;
   splayMs: number;
+  /** The config's S3 source, where rollout.json lives (SPEC §9); none for an rsync source or no config. */
+  source?: { s3: S3Client; bucket: string; rolloutKey: string };
 }
 
 const DEFAULTS = { driftCheckEveryMs: 30 * 60_000, splayMs: 5 * 60_000 };
@@ -47,6 +53,7 @@ export async function fleetCommand(command: ParsedCommand, io: CommandIo): Promi
     }
   } finally {
     context.s3.destroy();
+    context.source?.s3.destroy();
   }
 }
 
@@ -62,16 +69,36 @@ function fleetContext(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): 
     prefix: normalizePrefix((values.prefix as string | undefined) ?? config?.report.prefix ?? ''),
     driftCheckEveryMs: config?.drift_check_every ?? DEFAULTS.driftCheckEveryMs,
     splayMs: config?.splay ?? DEFAULTS.splayMs,
+    ...(config?.source.type === 's3' && config.source.bucket
+      ? { source: { s3: createS3Client(config.source, env), bucket: config.source.bucket, rolloutKey: s3SourceKeys(config.source.prefix).rollout } }
+      : {}),
   };
 }
 
 async function loadRows(context: FleetContext, values: ParsedCommand['values']): Promise<FleetRow[]> {
+  return (await loadFleet(context, values)).rows;
+}
+
+async function loadFleet(context: FleetContext, values: ParsedCommand['values']): Promise<{ rows: FleetRow[]; rolloutHosts: RolloutHost[] }> {
   const { s3, bucket, prefix } = context;
   const [registryKeys, latestKeys] = await Promise.all([listKeys(s3, bucket, `${prefix}registry/`), listKeys(s3, bucket, `${prefix}latest/`)]);
   const [registry, latest] = await Promise.all([fetchJsonMany<Registration>(s3, bucket, registryKeys), fetchJsonMany<Report>(s3, bucket, latestKeys)]);
   const byId = <T>(map: Map<string, T>) => new Map([...map].map(([key, value]) => [key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, ''), value]));
   const staleAfterMs = typeof values.stale === 'string' ? parseDuration(values.stale)! : 2 * context.driftCheckEveryMs + context.splayMs;
-  return fleetRows({ registry: byId(registry), latest: byId(latest), now: new Date(), driftCheckEveryMs: context.driftCheckEveryMs, staleAfterMs });
+  const registered = byId(registry);
+  const reports = byId(latest);
+  const rolloutHosts = [...registered].flatMap(([id, entry]) => {
+    const report = reports.get(id);
+    return entry.ok ? [{ instance_id: id, roles: entry.value.roles ?? [], report: report?.ok ? report.value : null }] : [];
+  });
+  return { rows: fleetRows({ registry: registered, latest: reports, now: new Date(), driftCheckEveryMs: context.driftCheckEveryMs, staleAfterMs }), rolloutHosts };
+}
+
+/** rollout.json as the source holds it; null when there is none or it cannot be read (the reports still tell). */
+async function readRolloutDocument(context: FleetContext): Promise<RolloutDocument | null> {
+  if (!context.source) return null;
+  const fetched = (await fetchJsonMany<RolloutDocument>(context.source.s3, context.source.bucket, [context.source.rolloutKey])).get(context.source.rolloutKey);
+  return fetched?.ok ? fetched.value : null;
 }
 
 async function selectedRows(context: FleetContext, values: ParsedCommand['values']): Promise<FleetRow[]> {
@@ -80,12 +107,15 @@ async function selectedRows(context: FleetContext, values: ParsedCommand['values
 }
 
 async function fleetStatus(context: FleetContext, values: ParsedCommand['values'], io: CommandIo): Promise<number> {
-  const rows = filterRows(await loadRows(context, values), { role: values.role as string | undefined, state: values.result as string | undefined });
+  const [fleet, doc] = await Promise.all([loadFleet(context, values), readRolloutDocument(context)]);
+  const rows = filterRows(fleet.rows, { role: values.role as string | undefined, state: values.result as string | undefined });
   const summary = summarize(rows);
+  const rollout = fleetRollout(doc, fleet.rolloutHosts, new Date(), context.driftCheckEveryMs);
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ schema: 'agent.fleet/v1', generated_at: new Date().toISOString(), summary, instances: rows }, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify({ schema: 'agent.fleet/v1', generated_at: new Date().toISOString(), summary, rollout, instances: rows }, null, 2)}\n`);
   } else {
     io.stdout.write(formatFleetTable(rows, summary, new Date(), Boolean(io.stdout.isTTY)));
+    if (rollout) io.stdout.write(formatRolloutLine(rollout));
   }
   return 0;
 }

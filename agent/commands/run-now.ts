@@ -64,6 +64,8 @@ export async function runNowCommand(command: ParsedCommand, io: CommandIo): Prom
         mode: values.noop ? 'noop' : config.puppet.mode,
         noSync: values['no-sync'] === true,
         allowDowngrade: values['allow-downgrade'] === true,
+        retryFailed: trigger === 'run-now',
+        lastApply: status?.last_apply ?? null,
         disabled,
         shouldApply: (poll) => {
           const reason = applyReason({
@@ -105,6 +107,10 @@ export function summaryLine(report: Report): string {
   if (drift.flapping > 0) parts.push(`${drift.flapping} flapping`);
   const release = report.apply.release_id ?? report.source.release_id;
   const problems = [report.source.error, report.apply.error].filter(Boolean).map((text) => String(text).split('\n')[0]);
+  if (report.apply.rolled_back_from) {
+    const why = report.apply.rollback?.error.split('\n')[0] ?? '';
+    problems.unshift(`release ${shortId(report.apply.rolled_back_from)} failed and was rolled back to ${shortId(report.apply.release_id)}: ${why}`);
+  }
   return [
     `agent: result   ${report.result} (exit ${report.exit_code}) in ${formatSeconds(report.duration_ms)}: ${parts.join(', ')}; release ${shortId(release)}; run ${report.run_id}`,
     ...problems.map((problem) => `agent: error    ${problem}`),

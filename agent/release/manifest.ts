@@ -27,6 +27,8 @@ export interface ReleaseManifest {
 export interface ReleasePointer {
   release_id: string;
   serial: number;
+  /** SPEC §9: set while a rollout is open or aborted, so hosts read rollout.json only then (one more GET per poll). */
+  rollout_id?: string;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -131,7 +133,8 @@ export function parsePointer(text: string, where: string): ReleasePointer {
   }
   if (!data || typeof data.release_id !== 'string' || !SHA256.test(data.release_id)) throw rejected(`${where}: release_id: expected 64 hex digits`);
   if (!Number.isSafeInteger(data.serial)) throw rejected(`${where}: serial: expected a whole number`);
-  return { release_id: data.release_id, serial: data.serial as number };
+  if (data.rollout_id !== undefined && typeof data.rollout_id !== 'string') throw rejected(`${where}: rollout_id: expected a rollout id`);
+  return { release_id: data.release_id, serial: data.serial as number, ...(data.rollout_id ? { rollout_id: data.rollout_id } : {}) };
 }
 
 export function short(id: string): string {

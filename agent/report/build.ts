@@ -18,6 +18,8 @@ export interface ReportInput {
   agentError?: string;
   /** report.redact: matches become `[redacted]` in every message. */
   redact: RegExp[];
+  /** SPEC §9: the rollout this host follows. */
+  rollout?: Report['rollout'];
 }
 
 /** SPEC §5: messages are cut at 1 KB. */
@@ -36,6 +38,7 @@ export function exitCodeFor(input: Outcome): number {
   const failures =
     input.apply.status === 'failed' ||
     input.apply.status === 'timeout' ||
+    input.apply.rolled_back_from !== undefined || // the new release failed, even though the rollback applied cleanly
     input.drift.failed > 0 ||
     input.source.status === 'unreachable' ||
     input.source.status === 'rejected';
@@ -81,7 +84,7 @@ export function buildReport(input: ReportInput): Report {
     duration_ms: input.finishedAt.getTime() - input.startedAt.getTime(),
     next_due_at: input.nextDueAt?.toISOString() ?? null,
     source: withError(input.source, clean(input.source.error)),
-    apply: withError(input.apply, clean(input.apply.error ?? input.agentError)),
+    apply: withError(input.apply.rollback ? { ...input.apply, rollback: { ...input.apply.rollback, error: clean(input.apply.rollback.error)! } } : input.apply, clean(input.apply.error ?? input.agentError)),
     drift: {
       ...input.drift,
       resources: input.drift.resources.map((resource) => ({
@@ -93,6 +96,7 @@ export function buildReport(input: ReportInput): Report {
     exit_code: exitCode,
   };
   if (input.disabled) report.disabled = input.disabled;
+  if (input.rollout) report.rollout = input.rollout;
   return report;
 }
 

@@ -24,6 +24,10 @@ export function renderMetrics(input: { report: Report; counters: RunCounters; sp
     ...(['out_of_sync', 'corrective', 'intentional', 'failed', 'flapping'] as const).map(
       (state) => `agent_resources{state="${state}"} ${report.drift[state]}`,
     ),
+    '# HELP agent_rollout_exposed 1 when this host is exposed to the open rollout (it runs the candidate), 0 when not or when there is none.',
+    '# TYPE agent_rollout_exposed gauge',
+    `agent_rollout_exposed{rollout_id="${report.rollout?.rollout_id ?? ''}"} ${report.rollout?.exposed ? 1 : 0}`,
+    gauge('agent_last_run_rolled_back', '1 when the last run rolled a failed new release back to the previous one.', report.apply.rolled_back_from ? '1' : '0'),
     gauge('agent_source_up', '1 when the manifest source answered the last poll.', String(sourceUp)),
     gauge('agent_spool_depth', 'Reports waiting for S3.', String(input.spoolDepth)),
     counter('agent_spool_dropped_total', 'Undelivered reports dropped past report.spool_max.', String(input.spoolDropped)),

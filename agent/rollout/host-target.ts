@@ -77,9 +77,17 @@ function followsRollout(pointer: ReleasePointer, rollout: RolloutDocument): bool
 }
 
 function holdFailed(input: TargetInput, target: Target): Target {
-  const release = target.release;
-  if (!release || input.retryFailed) return target;
-  const failed = input.failed.find((entry) => entry.release_id === release.release_id && entry.named_by === target.namedBy);
-  if (!failed) return target;
-  return { ...target, release: null, held: `release ${release.release_id.slice(0, 12)} failed here at ${failed.failed_at} and was rolled back; it is not tried again until something newer than ${target.namedBy} names it (or \`agent run-now\` on this host)` };
+  const held = target.release ? heldBack(input, target.release.release_id, target.namedBy) : undefined;
+  return held ? { ...target, release: null, held } : target;
+}
+
+/**
+ * Why `releaseId` is held back on this host, or undefined: it failed here and was rolled back while
+ * `namedBy` named it, and the operator did not ask for it again. Shared with the rsync source.
+ */
+export function heldBack(input: Pick<TargetInput, 'failed' | 'retryFailed'>, releaseId: string, namedBy: string): string | undefined {
+  if (input.retryFailed) return undefined;
+  const failed = input.failed.find((entry) => entry.release_id === releaseId && entry.named_by === namedBy);
+  if (!failed) return undefined;
+  return `release ${releaseId.slice(0, 12)} failed here at ${failed.failed_at} and was rolled back; it is not tried again until something newer than ${namedBy} names it (or \`agent run-now\` on this host)`;
 }

@@ -25,6 +25,10 @@ export interface StatePaths {
   objectCacheDir: string;
   /** The S3 source's current.json ETag and the release it named, for a 304 poll. */
   sourcePointerFile: string;
+  /** The highest rollout.json serial this host followed: an older document is a replay (SPEC §9). */
+  rolloutSeenFile: string;
+  /** Releases this host rolled back from, not retried while the same document names them. */
+  failedReleasesFile: string;
 }
 
 export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): StatePaths {
@@ -46,5 +50,7 @@ export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): Sta
     registrationFile: join(root, 'registration.json'),
     objectCacheDir: join(root, 'objects'),
     sourcePointerFile: join(root, 'source-pointer.json'),
+    rolloutSeenFile: join(root, 'rollout-seen.json'),
+    failedReleasesFile: join(root, 'failed-releases.json'),
   };
 }

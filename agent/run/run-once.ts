@@ -22,7 +22,10 @@ import { buildReport, type ReportInput } from '../report/build.js';
 import { describeError } from '../errors.js';
 import { agentVersion } from '../version.js';
 import { syncRelease } from './source-stage.js';
-import { applyActiveRelease, skippedApply } from './apply-stage.js';
+import { skippedApply, type AppliedRelease } from './apply-stage.js';
+import { applyOrRollBack } from './rollback-stage.js';
+import type { RunSummary } from './status-file.js';
+import type { RolloutReport } from '../rollout/host-target.js';
 import { finishReport, deliverPending, shouldPublish } from './report-stage.js';
 
 export interface RunRequest {
@@ -31,8 +34,12 @@ export interface RunRequest {
   /** Apply the active release without polling the source (`run-now --no-sync`). */
   noSync: boolean;
   allowDowngrade: boolean;
+  /** `agent run-now` typed on the host: a release this host rolled back from is tried again. */
+  retryFailed: boolean;
   /** Decides, after the poll, whether Puppet runs; run-now always applies (SPEC §1). */
   shouldApply: (poll: { releaseChanged: boolean; sourceFailed: boolean }) => boolean;
+  /** status.json's last apply: a new release that fails where this one succeeded is rolled back. */
+  lastApply: RunSummary | null;
   /** Set for a scheduled run while runs are disabled: nothing is polled or applied (SPEC §2). */
   disabled: DisabledState | null;
 }
@@ -70,7 +77,7 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
     const releaseChanged = synced.source.status === 'updated';
     const sourceFailed = synced.source.status === 'unreachable' || synced.source.status === 'rejected';
     const apply = request.shouldApply({ releaseChanged, sourceFailed })
-      ? await applyActiveRelease(runDeps, context, { mode: request.mode, active: synced.active, runId })
+      ? await applyOrRollBack(runDeps, context, { mode: request.mode, synced, runId, lastApply: request.lastApply })
       : skippedApply(synced.active);
     const finishedAt = deps.now();
     report = buildReport({
@@ -81,6 +88,7 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
       apply: apply.outcome,
       drift: apply.drift,
       agentError: apply.agentError,
+      ...(synced.rollout ? { rollout: rolloutAfter(synced.rollout, apply) } : {}),
     });
   } catch (error) {
     log.error({ err: error }, 'run failed inside the agent');
@@ -113,6 +121,12 @@ function reportWithoutRun(config: Readonly<Config>, base: ReportBase, finishedAt
     apply: skippedApply(null).outcome,
     drift: EMPTY_DRIFT,
   });
+}
+
+/** A host that just rolled back from the candidate holds previous: the controller counts it failed. */
+function rolloutAfter(rollout: RolloutReport, apply: AppliedRelease): RolloutReport {
+  const rolledBack = rollout.exposed && apply.outcome.rolled_back_from === rollout.candidate_release_id;
+  return rolledBack ? { ...rollout, candidate_failed: true } : rollout;
 }
 
 /** When the fleet should next hear from this host: an apply happens at least every drift_check_every. */

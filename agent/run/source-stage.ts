@@ -8,12 +8,20 @@ import { readActiveRelease, activateRelease } from '../release/activate.js';
 import { KEEP_RELEASES, pruneCache, pruneReleases, removeStaleStaging } from '../release/prune.js';
 import { isAgentError, describeError } from '../errors.js';
 import { sourceLocation } from './run-once.js';
+import { readFailedReleases } from '../release/failed-releases.js';
+import type { RolloutReport } from '../rollout/host-target.js';
 
 
 export interface SyncedRelease {
   source: SourceOutcome;
   /** The release to apply: the new one when the source gave one, else the last good one (or none). */
   active: ActiveRelease | null;
+  /** The release that was active before this run activated a new one: what a failed apply rolls back to. */
+  replaced?: ActiveRelease;
+  /** The document that named the new release (kept with a rollback, so it is not retried). */
+  namedBy?: string;
+  /** SPEC §9: the rollout this host follows, for the report. */
+  rollout?: RolloutReport;
 }
 
 /** poll → stage → verify → activate. A source that fails leaves the last good release active. */
@@ -37,13 +45,22 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
   const started = performance.now();
   progress.started('poll', `${config.source.type} ${sourceLocation(config)}`);
   try {
-    const options = { signal: context.signal, allowDowngrade: request.allowDowngrade };
+    const options = {
+      signal: context.signal,
+      allowDowngrade: request.allowDowngrade,
+      host: { instance_id: context.identity.id, roles: config.roles },
+      failed: await readFailedReleases(paths.failedReleasesFile),
+      retryFailed: request.retryFailed,
+    };
     const fetched = config.source.type === 's3'
       ? await fetchS3Release(deps, config, paths, active, options)
       : await fetchRsyncRelease(deps, config, paths, active, options);
+    const followed = { namedBy: fetched.namedBy, ...(fetched.rollout ? { rollout: fetched.rollout } : {}) };
+    if (fetched.rollout) progress.note(`rollout  ${describeRollout(fetched.rollout)}`);
     if (fetched.status === 'unchanged') {
+      if (fetched.held) progress.note(`held     ${fetched.held}`);
       progress.finished('poll', `unchanged, release ${shortId(fetched.releaseId)}`, performance.now() - started);
-      return { source: outcome({ status: 'unchanged', release_id: fetched.releaseId, bytes_transferred: fetched.bytesTransferred }), active };
+      return { source: outcome({ status: 'unchanged', release_id: fetched.releaseId, bytes_transferred: fetched.bytesTransferred }), active, ...followed };
     }
     progress.finished(
       'stage',
@@ -61,7 +78,7 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
       files_changed: fetched.filesChanged,
       bytes_transferred: fetched.bytesTransferred,
     });
-    return { source, active: { id: fetched.releaseId, dir: fetched.releaseDir } };
+    return { source, active: { id: fetched.releaseId, dir: fetched.releaseDir }, ...(active ? { replaced: active } : {}), ...followed };
   } catch (error) {
     const rejected = isAgentError(error, 'source_rejected');
     if (!rejected && !isAgentError(error, 'source_unreachable')) throw error;
@@ -71,6 +88,11 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
     progress.note(active ? `using the last good release ${shortId(active.id)}` : 'no good release on this host: nothing to apply');
     return { source: outcome({ status: rejected ? 'rejected' : 'unreachable', release_id: null, error: message }), active };
   }
+}
+
+function describeRollout(rollout: RolloutReport): string {
+  const where = `${rollout.rollout_id} ${rollout.state}, step ${rollout.step + 1} (${rollout.percent}%)`;
+  return `${where}: this host is ${rollout.exposed ? 'exposed: candidate' : 'not exposed: previous'} release${rollout.candidate_failed ? ' (the candidate failed here)' : ''}`;
 }
 
 export function shortId(id: string | null | undefined): string {

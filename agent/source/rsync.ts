@@ -16,6 +16,7 @@ import { trustManifest } from '../release/verify.js';
 import { MANIFEST_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { keepRelease, readOfferedManifest, trustPolicy, verifyStagedTree } from './staged-release.js';
 import { formatDuration } from '../config/duration.js';
+import { heldBack } from '../rollout/host-target.js';
 
 type FetchDeps = Pick<Deps, 'exec' | 'log'>;
 
@@ -34,6 +35,7 @@ export async function fetchRsyncRelease(
   options: FetchOptions = {},
 ): Promise<FetchedRelease> {
   const rsync = (args: string[]) => runRsync(deps, config, args, options.signal);
+  const heldInput = { failed: options.failed ?? [], retryFailed: options.retryFailed ?? false };
   const policy = await trustPolicy(config, active, options.allowDowngrade ?? false);
   await mkdir(paths.releasesDir, { recursive: true });
   const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
@@ -45,6 +47,8 @@ export async function fetchRsyncRelease(
       polledBytes += parseStats((await rsync(releaseFileArgs(config.source, staging))).stdout).bytesTransferred;
       manifest = trustManifest(await readOfferedManifest(staging), policy);
       if (manifest?.release_id === active.id) return unchanged(active, polledBytes);
+      const held = manifest ? heldBack(heldInput, manifest.release_id, RSYNC_NAMED_BY) : undefined;
+      if (held) return { ...unchanged(active, polledBytes), held };
     }
     // a plain active release (or a source that dropped its manifest): one itemized dry run, one connection
     if (active && !manifest) {
@@ -60,17 +64,23 @@ export async function fetchRsyncRelease(
       await adoptSourceTimes(deps, paths, staging, active, previous);
       return unchanged(active, bytesTransferred);
     }
+    // a plain tree is known by its id only once staged: a held one is staged and dropped at each poll
+    const held = active ? heldBack(heldInput, index.releaseId, RSYNC_NAMED_BY) : undefined;
+    if (active && held) return { ...unchanged(active, bytesTransferred), held };
     const releaseDir = await keepRelease(paths, staging, index);
     const filesChanged = previous ? countChangedFiles(previous, index) : active ? stats.filesChanged : Object.keys(index.files).length;
-    return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred };
+    return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred, namedBy: RSYNC_NAMED_BY };
   } finally {
     await rm(staging, { recursive: true, force: true }); // gone already when it became the release
   }
 }
 
 function unchanged(active: ActiveRelease, bytesTransferred: number): FetchedRelease {
-  return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred };
+  return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred, namedBy: RSYNC_NAMED_BY };
 }
+
+/** The rsync source serves one tree: whatever it holds names the release (no pointer, no rollout). */
+const RSYNC_NAMED_BY = 'the rsync source';
 
 /**
  * The source changed times but no content (a `touch`, a re-copied tree): the id is the active one,

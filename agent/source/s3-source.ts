@@ -8,31 +8,27 @@ import type { Config } from '../config/schema.js';
 import type { StatePaths } from '../run/paths.js';
 import type { ActiveRelease, FetchedRelease, FetchOptions } from './types.js';
 import { AgentError } from '../errors.js';
-import { createS3Client, describeS3Error, DEFAULT_S3_LIMITS } from '../adapters/s3.js';
-import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
+import { createS3Client, DEFAULT_S3_LIMITS } from '../adapters/s3.js';
 import { forEachConcurrently } from '../concurrency.js';
 import { s3SourceKeys } from './s3-keys.js';
-import { MANIFEST_FILE, parsePointer, short, SIGNATURE_FILE, type ReleaseManifest } from '../release/manifest.js';
+import { MANIFEST_FILE, short, SIGNATURE_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { trustManifest } from '../release/verify.js';
 import { countChangedFiles, readTreeIndex } from '../release/tree-index.js';
 import { STAGING_PREFIX } from '../release/prune.js';
 import { assembleTree, cachedEntries, ensureEntry, entryName, storeObject } from './object-cache.js';
 import { keepRelease, trustPolicy, verifyStagedTree } from './staged-release.js';
+import { httpStatus, isMissing, pollS3Source, unreachable } from './s3-poll.js';
+import { decideTarget } from '../rollout/host-target.js';
 
 /** Downloads in flight at once: enough to fill a link on small files, few enough to be polite to S3. */
 const DOWNLOAD_CONCURRENCY = 8;
 /** The SDK's standard retry mode backs off on 5xx and SlowDown; a source gets more tries than a report (which has its spool). */
 const SOURCE_LIMITS = { ...DEFAULT_S3_LIMITS, maxAttempts: 5 };
 
-/** What the last poll learnt of current.json: its ETag, for If-None-Match, and the release it named. */
-interface PointerState {
-  etag: string;
-  release_id: string;
-}
-
 /**
- * poll → stage → verify for an S3 source. Poll: one conditional GET of current.json (304 = the
- * active release is still current). Then the manifest and its signature, trusted before any object
+ * poll → decide → stage → verify for an S3 source. Poll: current.json and rollout.json, each one
+ * conditional GET (s3-poll.ts). Decide: which release this host should run (SPEC §9: its rollout
+ * cohort, a rolled-back release held). Then the manifest and its signature, trusted before any object
  * is fetched; then only the objects the local cache lacks, each checked against its digest; then a
  * release directory of hard links from the cache, verified like any staged tree.
  */
@@ -62,37 +58,42 @@ export async function fetchS3Release(
   };
 
   try {
-    const policy = await trustPolicy(config, active, options.allowDowngrade ?? false);
-    const saved = await readJsonFile<PointerState>(paths.sourcePointerFile);
-    const known = active && saved?.release_id === active.id ? saved.etag : undefined;
-    let pointerText: string;
-    let etag: string;
-    try {
-      const current = await get(keys.current, known);
-      pointerText = await current.Body!.transformToString('utf8');
-      etag = current.ETag ?? '';
-      bytesTransferred += Buffer.byteLength(pointerText);
-    } catch (error) {
-      if (active && httpStatus(error) === 304) return unchanged(active, 0);
-      if (isMissing(error)) throw new AgentError('source_unreachable', `no release published yet: ${where(keys.current)} does not exist`);
-      throw unreachable(where(keys.current), error);
+    const basePolicy = await trustPolicy(config, active, options.allowDowngrade ?? false);
+    const polled = await pollS3Source({
+      get,
+      keys,
+      where,
+      stateFile: paths.sourcePointerFile,
+      seenFile: paths.rolloutSeenFile,
+      trustedKeys: basePolicy.keys,
+      useCache: active !== null,
+    });
+    bytesTransferred += polled.bytes;
+    const target = decideTarget({
+      pointer: polled.pointer,
+      rollout: polled.rollout,
+      host: options.host ?? { instance_id: '', roles: [] },
+      failed: active ? (options.failed ?? []) : [],
+      retryFailed: options.retryFailed ?? false,
+    });
+    const named = { namedBy: target.namedBy, ...(target.rollout ? { rollout: target.rollout } : {}) };
+    await polled.remember();
+    if (active && (!target.release || target.release.release_id === active.id)) {
+      return { ...unchanged(active, bytesTransferred), ...named, ...(target.held ? { held: target.held } : {}) };
     }
-    const pointer = parsePointer(pointerText, where(keys.current));
-    const remember = () => writeFileAtomic(paths.sourcePointerFile, JSON.stringify({ etag, release_id: pointer.release_id } satisfies PointerState));
-    if (active && pointer.release_id === active.id) {
-      await remember();
-      return unchanged(active, bytesTransferred);
-    }
+    const release = target.release ?? polled.pointer;
+    const policy = { ...basePolicy, allowDowngrade: basePolicy.allowDowngrade || target.allowDowngrade };
+    const naming = target.rollout ? `rollout ${target.rollout.rollout_id} names` : 'current.json points at';
 
-    const manifestKey = keys.manifest(pointer.release_id);
+    const manifestKey = keys.manifest(release.release_id);
     const manifestBytes = await getBytes(manifestKey);
     if (!manifestBytes) {
-      throw new AgentError('source_rejected', `current.json points at release ${short(pointer.release_id)}, but ${where(manifestKey)} is missing (or unreadable)`);
+      throw new AgentError('source_rejected', `${naming} release ${short(release.release_id)}, but ${where(manifestKey)} is missing (or unreadable)`);
     }
-    const signature = await getBytes(keys.signature(pointer.release_id));
+    const signature = await getBytes(keys.signature(release.release_id));
     const manifest = trustManifest({ bytes: manifestBytes, signature: signature?.toString('utf8') ?? null, where: where(manifestKey) }, policy)!;
-    if (manifest.release_id !== pointer.release_id) {
-      throw new AgentError('source_rejected', `current.json points at release ${short(pointer.release_id)}, but ${where(manifestKey)} describes ${short(manifest.release_id)}`);
+    if (manifest.release_id !== release.release_id) {
+      throw new AgentError('source_rejected', `${naming} release ${short(release.release_id)}, but ${where(manifestKey)} describes ${short(manifest.release_id)}`);
     }
 
     const downloaded = await downloadMissing(paths.objectCacheDir, manifest, async (sha256) => {
@@ -117,9 +118,8 @@ export async function fetchS3Release(
       const previous = active ? await readTreeIndex(paths, active.id) : undefined;
       const { index } = await verifyStagedTree(config, staging, policy, previous);
       const releaseDir = await keepRelease(paths, staging, index);
-      await remember();
       const filesChanged = previous ? countChangedFiles(previous, index) : Object.keys(manifest.files).length;
-      return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred };
+      return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred, ...named };
     } finally {
       await rm(staging, { recursive: true, force: true }); // gone already when it became the release
     }
@@ -158,20 +158,6 @@ async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open
   return bytes;
 }
 
-function unchanged(active: ActiveRelease, bytesTransferred: number): FetchedRelease {
+function unchanged(active: ActiveRelease, bytesTransferred: number): Omit<FetchedRelease, 'namedBy'> {
   return { status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred };
-}
-
-function httpStatus(error: unknown): number | undefined {
-  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-}
-
-function isMissing(error: unknown): boolean {
-  const name = (error as { name?: string })?.name;
-  return name === 'NoSuchKey' || name === 'NotFound' || httpStatus(error) === 404;
-}
-
-function unreachable(location: string, error: unknown): AgentError {
-  if (error instanceof AgentError) return error;
-  return new AgentError('source_unreachable', `S3 source ${location}: ${describeS3Error(error)}`, { cause: error });
 }

@@ -141,7 +141,7 @@ describe('fetchRsyncRelease with a fake rsync', () => {
   it('a plain active release is polled with one itemized dry run, unchanged even when files vanished meanwhile (exit 24)', async () => {
     const rsync = fake({ exitCode: 24, stdout: 'Total bytes received: 1,234\n' });
     const fetched = await fetchRsyncRelease({ exec: rsync.exec, log: silentLog() }, config, statePaths(config), active);
-    expect(fetched).toEqual({ status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred: 1234 });
+    expect(fetched).toEqual({ status: 'unchanged', releaseId: active.id, releaseDir: active.dir, filesChanged: 0, bytesTransferred: 1234, namedBy: 'the rsync source' });
     expect(rsync.calls).toHaveLength(1);
     expect(rsync.calls[0]?.args).toContain('--dry-run');
   });
