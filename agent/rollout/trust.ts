@@ -17,7 +17,10 @@ export interface OfferedRollout {
 export function trustRollout(offered: OfferedRollout, keys: readonly TrustedKey[], seenSerial: number | null): RolloutDocument {
   if (keys.length > 0) {
     if (offered.signature === null) throw rejected(`${offered.where} has no signature (rollout.sig) beside it, and verify.public_keys accepts only signed rollouts`);
-    if (!findSigner(offered.bytes, offered.signature, keys)) {
+    // one signature a line: the publisher keeps the previous document's line below the new one, so a
+    // writer stopped between rollout.sig and rollout.json leaves a pair that still verifies
+    const lines = offered.signature.split('\n').filter((line) => line.trim() !== '');
+    if (!lines.some((line) => findSigner(offered.bytes, line, keys))) {
       throw rejected(
         `${offered.where}: the signature does not verify with any key in verify.public_keys ` +
           `(${keys.map((key) => key.name).join(', ')}): signed by an unknown key, truncated, or the document was changed after signing`,
