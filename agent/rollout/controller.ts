@@ -69,9 +69,12 @@ export function decideTick(input: TickInput): TickDecision {
   return { action: 'advance', reason, next: changeRollout(rollout, { action: 'advanced', state: 'running', step: rollout.step + 1, reason, now, by }), hosts };
 }
 
-/** SPEC §9: more than max_failed halts; a percent is of the hosts exposed now. */
+/**
+ * SPEC §9: more than max_failed halts; a percent is of the hosts exposed now, rounded down. The
+ * 1e-9 absorbs binary rounding so exactly N% is N: 0.29 * 100 is 28.999999999999996 in floating point.
+ */
 export function allowedFailures(limit: MaxFailed, exposed: number): number {
-  return 'count' in limit ? limit.count : Math.floor((limit.percent / 100) * exposed);
+  return 'count' in limit ? limit.count : Math.floor((limit.percent * exposed) / 100 + 1e-9);
 }
 
 function listHosts(hosts: readonly HostTally[]): string {

@@ -108,7 +108,7 @@ export function parseRollout(text: string, where: string): RolloutDocument {
       throw fail(key, '{release_id: 64 hex digits, serial: a whole number}', pointer);
     }
   }
-  if (!Array.isArray(doc.steps) || doc.steps.some((step) => typeof step !== 'number' || step < 0 || step > 100)) throw fail('steps', 'a list of percents', doc.steps);
+  if (!Array.isArray(doc.steps) || doc.steps.length === 0 || doc.steps.some((step) => typeof step !== 'number' || step < 0 || step > 100)) throw fail('steps', 'a list of percents', doc.steps);
   if (!Number.isSafeInteger(doc.step) || (doc.step as number) < 0 || (doc.step as number) >= doc.steps.length) throw fail('step', `an index into steps (0-${doc.steps.length - 1})`, doc.step);
   if (doc.canary_role !== null && typeof doc.canary_role !== 'string') throw fail('canary_role', 'a role name or null', doc.canary_role);
   if (typeof doc.bake !== 'string' || parseDuration(doc.bake) === undefined) throw fail('bake', 'a duration like 10m', doc.bake);
@@ -118,6 +118,7 @@ export function parseRollout(text: string, where: string): RolloutDocument {
   for (const key of ['started_at', 'step_started_at', 'updated_at'] as const) {
     if (typeof doc[key] !== 'string' || Number.isNaN(Date.parse(doc[key] as string))) throw fail(key, 'an ISO 8601 time', doc[key]);
   }
+  for (const key of ['reason', 'created_by'] as const) if (typeof doc[key] !== 'string') throw fail(key, 'a string', doc[key]);
   if (!Array.isArray(doc.history)) throw fail('history', 'a list of decisions', doc.history);
   return doc as RolloutDocument;
 }
