@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AgentError } from './errors.js';
 import { parseDuration } from './config/duration.js';
+import { parseMaxFailed, stepsProblem } from './rollout/document.js';
 
 /** argv → a command and its options. Pure: no file, no environment, no exit. */
 type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -115,6 +116,30 @@ export const COMMANDS = {
     },
     positionals: [1, 1],
   },
+  rollout: {
+    summary: 'rollout start | status | advance | pause | resume | abort | tick: a release in waves (S3 source)',
+    usage:
+      'agent rollout start DIR|RELEASE_ID --key K [--to s3://BUCKET/PREFIX] [--steps 1,10,50,100] [--bake 10m] [--max-failed N|P%] [--canary-role R] [--on-failure abort|pause]\n' +
+      '       agent rollout status [--json] [--watch]\n' +
+      '       agent rollout advance|pause|resume|abort|tick --key K\n' +
+      '  each with [--config PATH] [--to s3://BUCKET/PREFIX] [--bucket REPORT_BUCKET] [--endpoint URL] [--path-style] [--region R]',
+    options: {
+      key: { type: 'string' },
+      to: { type: 'string' },
+      steps: { type: 'string' },
+      bake: { type: 'string' },
+      'max-failed': { type: 'string' },
+      'canary-role': { type: 'string' },
+      'on-failure': { type: 'string' },
+      json: { type: 'boolean' },
+      watch: { type: 'boolean' },
+      bucket: { type: 'string' },
+      endpoint: { type: 'string' },
+      'path-style': { type: 'boolean' },
+      region: { type: 'string' },
+    },
+    positionals: [1, 2],
+  },
   status: {
     summary: 'the last run, the next one, the lock holder, the spool',
     usage: 'agent status [--json] [--config PATH]',
@@ -140,6 +165,8 @@ export interface ParsedCommand {
 export type CommandLine = ParsedCommand | { name: 'help'; text: string } | { name: 'version' };
 
 export const FLEET_SUBCOMMANDS = ['status', 'hosts', 'targets', 'run-now', 'prune'];
+
+export const ROLLOUT_SUBCOMMANDS = ['start', 'status', 'advance', 'pause', 'resume', 'abort', 'tick'];
 
 export const TRIGGERS = ['schedule', 'boot', 'run-now', 'fleet', 'signal'] as const;
 
@@ -168,12 +195,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 /** Option rules parseArgs cannot express. */
 function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
   const { values } = command;
-  const fail = (message: string) => {
+  const fail = (message: string): never => {
     throw new AgentError('usage', `${message}\nusage: ${spec.usage}`);
   };
   if (command.name === 'keygen' && typeof values.out !== 'string') fail('--out PREFIX is required');
   if (command.name === 'publish' && typeof values.key !== 'string') fail('--key FILE is required: the private key from `agent keygen`');
-  if (typeof values.to === 'string' && !/^s3:\/\/[^/]+/.test(values.to)) fail(`--to: expected s3://BUCKET/PREFIX, got "${values.to}"`);
+  if (command.name === 'rollout') checkRollout(command, fail);
+  // a rollout --to that is not s3:// is an rsync source: refused by the command with exit 1 (SPEC §9)
+  if (command.name !== 'rollout' && typeof values.to === 'string' && !/^s3:\/\/[^/]+/.test(values.to)) fail(`--to: expected s3://BUCKET/PREFIX, got "${values.to}"`);
   if (command.name === 'config' && command.positionals[0] !== 'check') fail(`unknown config subcommand "${command.positionals[0]}"`);
   if (command.name === 'fleet' && !FLEET_SUBCOMMANDS.includes(command.positionals[0] ?? '')) fail(`unknown fleet subcommand "${command.positionals[0]}"`);
   for (const key of ['stale', 'older-than'] as const) {
@@ -193,6 +222,26 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
   if (typeof values.trigger === 'string' && !(TRIGGERS as readonly string[]).includes(values.trigger)) {
     fail(`--trigger: expected one of ${TRIGGERS.join(', ')}, got "${values.trigger}"`);
   }
+}
+
+function checkRollout(command: ParsedCommand, fail: (message: string) => never): void {
+  const { values, positionals } = command;
+  const sub = positionals[0] ?? '';
+  if (!ROLLOUT_SUBCOMMANDS.includes(sub)) fail(`unknown rollout subcommand "${sub}"`);
+  if (sub === 'start' && positionals.length !== 2) fail('rollout start needs DIR or RELEASE_ID');
+  if (sub !== 'start' && positionals.length !== 1) fail(`rollout ${sub} takes no argument`);
+  if (sub !== 'status' && typeof values.key !== 'string') fail(`--key FILE is required for rollout ${sub}: the publisher's private key`);
+  if (typeof values.steps === 'string') {
+    const steps = values.steps.split(',').map((part) => (/^\s*\d+(\.\d+)?\s*$/.test(part) ? Number(part) : Number.NaN));
+    const problem = steps.some(Number.isNaN) ? `expected percents like 1,10,50,100, got "${values.steps}"` : stepsProblem(steps);
+    if (problem) fail(`--steps: ${problem}`);
+  }
+  if (typeof values.bake === 'string' && parseDuration(values.bake) === undefined) fail(`--bake: expected a duration like 30s, 10m or 1h, got "${values.bake}"`);
+  if (typeof values['max-failed'] === 'string' && !parseMaxFailed(values['max-failed'])) {
+    fail(`--max-failed: expected a number of hosts (2) or a percent of the exposed hosts up to 100% (5%), got "${values['max-failed']}"`);
+  }
+  const onFailure = values['on-failure'];
+  if (typeof onFailure === 'string' && onFailure !== 'abort' && onFailure !== 'pause') fail(`--on-failure: expected abort or pause, got "${onFailure}"`);
 }
 
 export function overview(): string {

@@ -21,6 +21,7 @@ const HANDLERS: Record<CommandName, () => Promise<Handler>> = {
   deregister: async () => (await import('./commands/register.js')).deregisterCommand,
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
   publish: async () => (await import('./commands/publish.js')).publishCommand,
+  rollout: async () => (await import('./commands/rollout.js')).rolloutCommand,
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,
 };
 

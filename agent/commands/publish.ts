@@ -13,6 +13,8 @@ import { nextManifest, type PublishedRelease } from '../publish/next-manifest.js
 import { publishableFiles } from '../publish/tree-files.js';
 import { publishedAt, uploadRelease, type S3Target } from '../publish/s3-upload.js';
 import { operatorConfig, operatorLocation } from './operator-s3.js';
+import { readRollout } from '../rollout/store.js';
+import { isOpen } from '../rollout/document.js';
 
 /**
  * `agent publish DIR --key FILE [--to s3://BUCKET/PREFIX]` (SPEC §2, §8): sign DIR as a release,
@@ -29,6 +31,7 @@ export async function publishCommand(command: ParsedCommand, io: CommandIo): Pro
   const target = to ? s3Target(command, io, to) : undefined;
   try {
     const remote = target ? await publishedAt(target).catch(s3Failure(target, 'read current.json')) : null;
+    if (target && remote) await refuseDuringRollout(target);
     if (remote) published.push(remote);
     const manifest = nextManifest(files, published, new Date(), by);
     const bytes = serializeManifest(manifest);
@@ -54,6 +57,13 @@ export async function publishCommand(command: ParsedCommand, io: CommandIo): Pro
   } finally {
     target?.s3.destroy();
   }
+}
+
+/** SPEC §9: a publish would move every host at once in the middle of a rollout's waves. */
+async function refuseDuringRollout(target: S3Target): Promise<void> {
+  const open = await readRollout(target).catch(() => null);
+  if (!open || !isOpen(open.doc.state)) return;
+  throw new AgentError('internal', `rollout ${open.doc.rollout_id} is ${open.doc.state} at s3://${target.bucket}/${target.prefix}: a publish now would move every host at once; abort it (\`agent rollout abort\`) or let it complete first; nothing was written`);
 }
 
 function isPublished(manifest: Partial<ReleaseManifest> | undefined): manifest is PublishedRelease {

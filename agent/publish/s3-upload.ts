@@ -47,6 +47,8 @@ export async function uploadRelease(
   manifest: ReleaseManifest,
   signed: { manifest: string; signature: string },
   onProgress: (progress: UploadProgress, total: number) => void,
+  /** false for a rollout's candidate (SPEC §9): current.json keeps naming the previous release. */
+  options: { pointer: boolean } = { pointer: true },
 ): Promise<UploadProgress> {
   const keys = s3SourceKeys(target.prefix);
   const present = new Set((await listKeys(target.s3, target.bucket, keys.object(''))).map((key) => key.slice(key.lastIndexOf('/') + 1)));
@@ -66,6 +68,7 @@ export async function uploadRelease(
   });
   await put(target, keys.manifest(manifest.release_id), signed.manifest, 'application/json');
   await put(target, keys.signature(manifest.release_id), signed.signature, 'text/plain');
+  if (!options.pointer) return progress;
   await put(target, keys.current, `${JSON.stringify({ release_id: manifest.release_id, serial: manifest.serial } satisfies ReleasePointer)}\n`, 'application/json');
   return progress;
 }
