@@ -32,7 +32,7 @@ export interface StartOptions {
 }
 
 export async function startRolloutCommand(store: RolloutStore, options: StartOptions): Promise<RolloutDocument> {
-  const target = `s3://${store.bucket}/${store.prefix}`;
+  const target = `s3://${store.bucket}/${store.prefix.replace(/\/$/, "")}`;
   const previous = await readPointer(store);
   if (!previous) throw new AgentError('internal', `nothing is published at ${target} yet: publish a first release with \`agent publish DIR --key K --to ${target}\`; a rollout needs a previous release to fall back to`);
   const previousRelease = await readRelease(store, previous.release_id);
