@@ -11,6 +11,7 @@ import { fleetSchedule } from './fleet-schedule.js';
 import { s3Cost } from './s3-cost.js';
 import { fleetLoad } from './fleet-load.js';
 import { fleetView } from './fleet-view.js';
+import { rolloutSim } from './rollout-sim.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   noChangePoll,
@@ -21,4 +22,5 @@ export const SCENARIOS: readonly Scenario[] = [
   s3Cost,
   fleetLoad,
   fleetView,
+  rolloutSim,
 ];

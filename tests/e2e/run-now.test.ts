@@ -122,16 +122,19 @@ describe('agent run-now against a manifest server and S3', () => {
     expect(readFileSync(join(host.sandbox, 'managed/motd'), 'utf8')).toBe('welcome v2\n');
   });
 
-  it("a Puppet syntax error fails the run: exit 4, failed, Puppet's error in apply.error", async () => {
+  it("a Puppet syntax error fails the run (exit 4, Puppet's error in the report) and the host rolls back to the release that worked", async () => {
     const good = readFileSync(sitePp(), 'utf8');
+    const before = await runNow();
     writeFileSync(sitePp(), `${good}\nfile { 'broken' \n`);
     try {
       const { exitCode, report } = await runNow();
       expect(exitCode).toBe(4);
       expect(report).toMatchObject({ result: 'failed', exit_code: 4 });
-      expect(report.apply.status).toBe('failed');
-      expect(report.apply.puppet_exit_code).toBe(1);
-      expect(report.apply.error).toMatch(/Error: .*(Syntax error|Could not parse)/i);
+      // SPEC §9: the broken release failed where the one it replaced had succeeded, so that one is applied again
+      expect(report.apply.rolled_back_from).toBe(report.source.release_id);
+      expect(report.apply.release_id).toBe(before.report.apply.release_id);
+      expect(report.apply.rollback).toMatchObject({ status: 'failed', puppet_exit_code: 1 });
+      expect(report.apply.rollback?.error).toMatch(/Error: .*(Syntax error|Could not parse)/i);
       expect(report.drift.out_of_sync).toBe(0);
     } finally {
       writeFileSync(sitePp(), good);
@@ -140,7 +143,7 @@ describe('agent run-now against a manifest server and S3', () => {
 
   it('with the source down, applies the last good release: exit 4, source unreachable', async () => {
     const healthy = await runNow();
-    expect(healthy.report.source.status).toBe('updated'); // the repaired tree is a new release
+    expect(healthy.report.result).toBe('compliant'); // the repaired tree is the release the host rolled back to
     await server.stop();
     try {
       writeFileSync(join(host.sandbox, 'managed/motd'), 'drifted while the server was down\n');
