@@ -3,16 +3,18 @@
 #
 #   install.sh --artifact agent-X.Y.Z.tgz --manifest-url agent@manifests.internal:/ \
 #              --manifest-host-key FILE --client-key FILE --bucket fleet-reports [--region R]
-#              [--release-key PUBFILE] [--node /path/to/node] [--root DIR] [--no-packages]
+#              [--release-key PUBFILE] [--node /path/to/node] [--root DIR] [--no-packages] [--publisher]
 #
 # --root DIR installs into a directory tree instead of / (tests, chroots); with it no package is
 # installed and the unit is enabled with `systemctl --root`. Keys come from the build, never from here:
 # this script refuses to generate them. --release-key is the publisher's public key (`agent keygen`):
 # with it the new config accepts only signed releases; the private key never goes into an image.
+# --publisher (the publisher host only) also installs and enables agent-rollout.timer, the rollout
+# controller; it runs once /etc/agent/release.key (the private key, put there by hand) exists.
 set -euo pipefail
 
-artifact='' manifest_url='' host_key='' client_key='' release_key='' bucket='' region='us-east-1' node='' root='' packages=yes
-usage() { sed -n '2,11p' "$0" >&2; exit 64; }
+artifact='' manifest_url='' host_key='' client_key='' release_key='' bucket='' region='us-east-1' node='' root='' packages=yes publisher=no
+usage() { sed -n '2,13p' "$0" >&2; exit 64; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --artifact) artifact=$2; shift 2 ;;
@@ -25,6 +27,7 @@ while [ $# -gt 0 ]; do
     --node) node=$2; shift 2 ;;
     --root) root=${2%/}; shift 2 ;;
     --no-packages) packages=no; shift ;;
+    --publisher) publisher=yes; shift ;;
     -h|--help) usage ;;
     *) echo "install.sh: unknown argument $1" >&2; usage ;;
   esac
@@ -122,14 +125,22 @@ if [ -n "$release_key" ]; then
   install -m 0644 "$release_key" "$root/etc/agent/release.pub"
 fi
 
+# enable UNIT WANTED_BY: with --root through `systemctl --root`, or the link it would make
+enable_unit() {
+  if [ -n "$root" ]; then
+    systemctl --root="$root" enable "$1" >/dev/null 2>&1 || {
+      install -d "$root/etc/systemd/system/$2.wants"
+      ln -sf "/etc/systemd/system/$1" "$root/etc/systemd/system/$2.wants/$1"
+    }
+  else
+    systemctl enable "$1"
+  fi
+}
 install -m 0644 "$root/opt/agent/systemd/agent.service" "$root/etc/systemd/system/agent.service"
-if [ -n "$root" ]; then
-  systemctl --root="$root" enable agent.service >/dev/null 2>&1 || {
-    install -d "$root/etc/systemd/system/multi-user.target.wants"
-    ln -sf /etc/systemd/system/agent.service "$root/etc/systemd/system/multi-user.target.wants/agent.service"
-  }
-else
-  systemctl daemon-reload
-  systemctl enable agent.service
+if [ "$publisher" = yes ]; then
+  install -m 0644 "$root/opt/agent/systemd/agent-rollout.service" "$root/opt/agent/systemd/agent-rollout.timer" "$root/etc/systemd/system/"
 fi
+[ -z "$root" ] && systemctl daemon-reload
+enable_unit agent.service multi-user.target
+[ "$publisher" = yes ] && enable_unit agent-rollout.timer timers.target
 log "installed $("$node_bin" "$root/opt/agent/dist/agent/main.js" --version)"

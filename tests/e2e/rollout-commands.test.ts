@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startS3Server, listKeys, getText } from '../helpers/s3.js';
@@ -24,6 +25,20 @@ const rolloutDoc = async () => JSON.parse(await getText(s3.client, SOURCE_BUCKET
 const current = async () => JSON.parse(await getText(s3.client, SOURCE_BUCKET, `${SOURCE_PREFIX}/current.json`)) as { release_id: string; serial: number; rollout_id?: string };
 const run = (...args: string[]) => fleet.publisher.run(args);
 const start = (...flags: string[]) => run('rollout', 'start', fleet.publisher.tree, '--key', fleet.publisher.key, ...flags);
+/** The command line systemd/agent-rollout.service runs, with its credential directory and environment file filled in. */
+async function shippedTick() {
+  const unit = readFileSync(new URL('../../systemd/agent-rollout.service', import.meta.url), 'utf8');
+  const credentials = mkdtempSync(join(tmpdir(), 'agent-credentials-'));
+  copyFileSync(fleet.publisher.key, join(credentials, 'release.key'));
+  const line = /^ExecStart=(.+)$/m.exec(unit)![1]!.replaceAll('%d', credentials).replace('$AGENT_ROLLOUT_ARGS', `--config ${fleet.publisher.configPath}`);
+  const [binary, ...args] = line.split(' ');
+  expect(binary).toBe('/usr/local/bin/agent');
+  try {
+    return await execa(process.execPath, [AGENT_BIN, ...args], { reject: false, env: s3.env });
+  } finally {
+    rmSync(credentials, { recursive: true, force: true });
+  }
+}
 const bump = (motd: string) => {
   const site = join(fleet.publisher.tree, 'manifests/site.pp');
   writeFileSync(site, readFileSync(site, 'utf8').replace(/welcome v[^\\]*/, motd));
@@ -144,7 +159,7 @@ describe('agent rollout: the document through its transitions', () => {
 
   it('tick with no host exposed advances step by step, then completes and moves current.json', async () => {
     const doc = await rolloutDoc();
-    expect((await run('rollout', 'tick', '--key', fleet.publisher.key)).stdout).toMatch(/^advance: advanced to step 2\/2/);
+    expect((await shippedTick()).stdout).toMatch(/^advance: advanced to step 2\/2/);
     expect((await run('rollout', 'tick', '--key', fleet.publisher.key)).stdout).toMatch(/^complete: /);
     expect((await rolloutDoc()).state).toBe('completed');
     expect(await current()).toEqual(doc.candidate);

@@ -63,6 +63,14 @@ describe('ami/install.sh --root', () => {
     expect(readFileSync(join(root, 'etc/agent/ssh/known_hosts'), 'utf8')).toContain('ManifestServerHostKeyForTests');
   });
 
+  it('--publisher also installs and enables the rollout controller timer', async () => {
+    expect(existsSync(join(root, 'etc/systemd/system/agent-rollout.timer'))).toBe(false);
+    const result = await install(['--publisher']);
+    expect(result.exitCode).toBe(0);
+    expect(readFileSync(join(root, 'etc/systemd/system/agent-rollout.service'), 'utf8')).toContain('rollout tick');
+    expect(readlinkSync(join(root, 'etc/systemd/system/timers.target.wants/agent-rollout.timer'))).toMatch(/agent-rollout\.timer$/);
+  });
+
   it('writes a config that passes validation, with the image build values', () => {
     const text = readFileSync(join(root, 'etc/agent/agent.yaml'), 'utf8');
     const config = parseConfig(text, 'agent.yaml', (path) => existsSync(join(root, path)));
