@@ -25,7 +25,7 @@ demo=$(mktemp -d /tmp/agent-demo-XXXXXX)
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 step "S3 API on http://127.0.0.1:$port (s3rver, data in $demo/s3)"
 mkdir -p "$demo/s3"
-NODE_OPTIONS=--openssl-legacy-provider node tests/helpers/s3rver-main.mjs "$port" "$demo/s3" fleet-reports >/dev/null &
+NODE_OPTIONS=--openssl-legacy-provider node tests/helpers/s3rver-main.mjs "$port" "$demo/s3" fleet-reports releases >/dev/null &
 s3_pid=$!
 trap 'kill $s3_pid 2>/dev/null || true' EXIT
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
@@ -84,6 +84,59 @@ agent status --config "$demo/agent.yaml"
 
 step "the fleet as an operator sees it: agent fleet status"
 agent fleet status --bucket fleet-reports --endpoint "http://127.0.0.1:$port" --path-style --config "$demo/agent.yaml"
+
+step "(c) a rollout of a bad release on a small fleet (S3 source, signed releases), halted at the canary"
+agent keygen --out "$demo/release" >/dev/null && echo "release key: $demo/release.key (the hosts trust $demo/release.pub)"
+cp -r tests/fixtures/trees/e2e "$demo/release-tree"
+fleet_ids=(demo-web-1 demo-web-2 demo-web-3 demo-web-4 demo-web-5)
+fleet_config() { # id, roles
+  mkdir -p "$demo/fleet/$1/sandbox"
+  cat > "$demo/fleet/$1.yaml" <<YAML
+instance_id: $1
+roles: [$2]
+state_dir: $demo/fleet/$1/state
+stage_dir: $demo/fleet/$1/puppetstage
+source: {type: s3, bucket: releases, prefix: puppet, endpoint: "http://127.0.0.1:$port", force_path_style: true}
+report: {bucket: fleet-reports, endpoint: "http://127.0.0.1:$port", force_path_style: true}
+verify: {public_keys: [$demo/release.pub]}
+metrics: {textfile: ""}
+YAML
+}
+# run-now on every fleet host at once; one line each: exit code, result, release, rollback
+fleet_run() {
+  local pids=()
+  for id in "${fleet_ids[@]}"; do
+    (FACTER_sandbox="$demo/fleet/$id/sandbox" agent run-now --json --config "$demo/fleet/$id.yaml" > "$demo/fleet/$id.last.json" 2>/dev/null || true) &
+    pids+=($!)
+  done
+  wait "${pids[@]}" # not a bare wait: the S3 server is a background job too
+  for id in "${fleet_ids[@]}"; do
+    # shellcheck disable=SC2016 # JavaScript, not shell
+    node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const back = r.apply.rolled_back_from ? `, tried ${r.apply.rolled_back_from.slice(0, 12)} and rolled back` : "";
+      console.log(`  ${r.instance.id}: exit ${r.exit_code}, ${r.result}, applied ${r.apply.release_id.slice(0, 12)}${back}`);
+    ' "$demo/fleet/$id.last.json"
+  done
+}
+for id in "${fleet_ids[@]}"; do fleet_config "$id" "web"; done
+fleet_config demo-web-1 "web, canary"
+publisher=(--key "$demo/release.key" --config "$demo/fleet/demo-web-1.yaml")
+agent publish "$demo/release-tree" "${publisher[@]}" --to s3://releases/puppet | tail -n 1
+for id in "${fleet_ids[@]}"; do agent register --config "$demo/fleet/$id.yaml"; done
+echo "every host takes the good release:"; fleet_run
+
+echo; echo "a change that breaks on apply (a service that no longer exists), rolled out canary first:"
+cp tests/fixtures/trees/e2e-failing/manifests/site.pp "$demo/release-tree/manifests/site.pp"
+agent rollout start "$demo/release-tree" "${publisher[@]}" --canary-role canary --steps 20,100 --bake 10s
+echo; echo "the hosts poll (the daemon would, within one schedule tick): only the canary is exposed"
+fleet_run
+echo; echo "the controller (agent-rollout.timer runs this every minute on the publisher host):"
+agent rollout tick "${publisher[@]}"
+echo; agent rollout status --config "$demo/fleet/demo-web-1.yaml"
+echo; echo "hosts poll again: the canary stays on the release that worked, nobody else ever ran the bad one"
+fleet_run
+echo; agent fleet status --config "$demo/fleet/demo-web-1.yaml" --role web
 
 step "reports in S3 (bucket fleet-reports)"
 node --input-type=module -e "
