@@ -23,7 +23,8 @@ export const COMMANDS = {
   'run-now': {
     summary: 'one run now, in this process, with progress on stderr',
     usage:
-      'agent run-now [--noop] [--no-sync] [--wait DUR | --no-wait] [--force] [--allow-downgrade] [--json] [--config PATH]',
+      'agent run-now [--noop] [--no-sync] [--wait DUR | --no-wait] [--force] [--allow-downgrade] [--json] [--config PATH]\n' +
+      '       agent run-now --plan PLAN_ID [--json] [--wait DUR | --no-wait] [--force]   (noop a plan\'s candidate, apply nothing)',
     options: {
       noop: { type: 'boolean' },
       'no-sync': { type: 'boolean' },
@@ -33,6 +34,7 @@ export const COMMANDS = {
       'allow-downgrade': { type: 'boolean' },
       json: { type: 'boolean' },
       trigger: { type: 'string' },
+      plan: { type: 'string' },
     },
     positionals: [0, 0],
   },
@@ -72,7 +74,7 @@ export const COMMANDS = {
       'agent fleet status [--json] [--stale DUR] [--role R] [--result R]\n' +
       '       agent fleet hosts [--role R] [--result R] [--ip private|public]\n' +
       '       agent fleet targets [--port N] [--role R]\n' +
-      '       agent fleet run-now [--role R] [--result R] [--parallel N] [--max-failures K] [--noop] [--ssh-user U] [--ssh-key K] [--ssh-port N]\n' +
+      '       agent fleet run-now [--role R] [--result R] [--parallel N] [--max-failures K] [--noop | --plan PLAN_ID] [--ssh-user U] [--ssh-key K] [--ssh-port N]\n' +
       '       agent fleet prune [--older-than DUR] [--dry-run]\n' +
       '  each with [--config PATH] [--bucket B] [--prefix P] [--endpoint URL] [--path-style] [--region R]',
     options: {
@@ -90,6 +92,7 @@ export const COMMANDS = {
       'ssh-port': { type: 'string' },
       'older-than': { type: 'string' },
       'dry-run': { type: 'boolean' },
+      plan: { type: 'string' },
       bucket: { type: 'string' },
       prefix: { type: 'string' },
       endpoint: { type: 'string' },
@@ -119,7 +122,7 @@ export const COMMANDS = {
   rollout: {
     summary: 'rollout start | status | advance | pause | resume | abort | tick: a release in waves (S3 source)',
     usage:
-      'agent rollout start DIR|RELEASE_ID --key K [--to s3://BUCKET/PREFIX] [--steps 1,10,50,100] [--bake 10m] [--max-failed N|P%] [--canary-role R] [--on-failure abort|pause]\n' +
+      'agent rollout start DIR|RELEASE_ID|--plan PLAN_ID --key K [--to s3://BUCKET/PREFIX] [--steps 1,10,50,100] [--bake 10m] [--max-failed N|P%] [--canary-role R] [--on-failure abort|pause]\n' +
       '       agent rollout status [--json] [--watch]\n' +
       '       agent rollout advance|pause|resume|abort|tick --key K\n' +
       '  each with [--config PATH] [--to s3://BUCKET/PREFIX] [--bucket REPORT_BUCKET] [--endpoint URL] [--path-style] [--region R]',
@@ -131,8 +134,30 @@ export const COMMANDS = {
       'max-failed': { type: 'string' },
       'canary-role': { type: 'string' },
       'on-failure': { type: 'string' },
+      plan: { type: 'string' },
       json: { type: 'boolean' },
       watch: { type: 'boolean' },
+      bucket: { type: 'string' },
+      endpoint: { type: 'string' },
+      'path-style': { type: 'boolean' },
+      region: { type: 'string' },
+    },
+    positionals: [1, 2],
+  },
+  plan: {
+    summary: 'plan start | show: the fleet nooping a candidate release on its real hosts, aggregated (S3 source)',
+    usage:
+      'agent plan start DIR|RELEASE_ID --key K [--to s3://BUCKET/PREFIX] [--role R[,R...]] [--sample PERCENT] [--expires DUR]\n' +
+      '       agent plan show [PLAN_ID] [--json] [--by resource|role|host]\n' +
+      '  each with [--config PATH] [--to s3://BUCKET/PREFIX] [--bucket REPORT_BUCKET] [--endpoint URL] [--path-style] [--region R]',
+    options: {
+      key: { type: 'string' },
+      to: { type: 'string' },
+      role: { type: 'string' },
+      sample: { type: 'string' },
+      expires: { type: 'string' },
+      json: { type: 'boolean' },
+      by: { type: 'string' },
       bucket: { type: 'string' },
       endpoint: { type: 'string' },
       'path-style': { type: 'boolean' },
@@ -201,8 +226,10 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
   if (command.name === 'keygen' && typeof values.out !== 'string') fail('--out PREFIX is required');
   if (command.name === 'publish' && typeof values.key !== 'string') fail('--key FILE is required: the private key from `agent keygen`');
   if (command.name === 'rollout') checkRollout(command, fail);
+  if (command.name === 'plan') checkPlan(command, fail);
+  if (typeof values.plan === 'string') checkPlanFlag(command, fail);
   // a rollout --to that is not s3:// is an rsync source: refused by the command with exit 1 (SPEC §9)
-  if (command.name !== 'rollout' && typeof values.to === 'string' && !/^s3:\/\/[^/]+/.test(values.to)) fail(`--to: expected s3://BUCKET/PREFIX, got "${values.to}"`);
+  if (command.name !== 'rollout' && command.name !== 'plan' && typeof values.to === 'string' && !/^s3:\/\/[^/]+/.test(values.to)) fail(`--to: expected s3://BUCKET/PREFIX, got "${values.to}"`);
   if (command.name === 'config' && command.positionals[0] !== 'check') fail(`unknown config subcommand "${command.positionals[0]}"`);
   if (command.name === 'fleet' && !FLEET_SUBCOMMANDS.includes(command.positionals[0] ?? '')) fail(`unknown fleet subcommand "${command.positionals[0]}"`);
   for (const key of ['stale', 'older-than'] as const) {
@@ -228,7 +255,8 @@ function checkRollout(command: ParsedCommand, fail: (message: string) => never):
   const { values, positionals } = command;
   const sub = positionals[0] ?? '';
   if (!ROLLOUT_SUBCOMMANDS.includes(sub)) fail(`unknown rollout subcommand "${sub}"`);
-  if (sub === 'start' && positionals.length !== 2) fail('rollout start needs DIR or RELEASE_ID');
+  if (sub === 'start' && positionals.length !== 2 && typeof values.plan !== 'string') fail('rollout start needs DIR, RELEASE_ID or --plan PLAN_ID');
+  if (sub === 'start' && positionals.length === 2 && typeof values.plan === 'string') fail('rollout start takes DIR|RELEASE_ID or --plan PLAN_ID, not both');
   if (sub !== 'start' && positionals.length !== 1) fail(`rollout ${sub} takes no argument`);
   if (sub !== 'status' && typeof values.key !== 'string') fail(`--key FILE is required for rollout ${sub}: the publisher's private key`);
   if (typeof values.steps === 'string') {
@@ -242,6 +270,42 @@ function checkRollout(command: ParsedCommand, fail: (message: string) => never):
   }
   const onFailure = values['on-failure'];
   if (typeof onFailure === 'string' && onFailure !== 'abort' && onFailure !== 'pause') fail(`--on-failure: expected abort or pause, got "${onFailure}"`);
+}
+
+export const PLAN_SUBCOMMANDS = ['start', 'show'];
+
+function checkPlan(command: ParsedCommand, fail: (message: string) => never): void {
+  const { values, positionals } = command;
+  const sub = positionals[0] ?? '';
+  if (!PLAN_SUBCOMMANDS.includes(sub)) fail(`unknown plan subcommand "${sub}"`);
+  if (sub === 'start') {
+    if (positionals.length !== 2) fail('plan start needs DIR or RELEASE_ID');
+    if (typeof values.key !== 'string') fail("--key FILE is required for plan start: the publisher's private key");
+  }
+  if (sub === 'show' && positionals[1] !== undefined && !PLAN_ID_PATTERN.test(positionals[1])) fail(`PLAN_ID: expected an id like p-20261206T120000Z-1a2b3c, got "${positionals[1]}"`);
+  if (typeof values.sample === 'string' && parseSample(values.sample) === undefined) fail(`--sample: expected a percent of the hosts in scope, 1-100 (10 or 10%), got "${values.sample}"`);
+  if (typeof values.expires === 'string' && !parseDuration(values.expires)) fail(`--expires: expected a duration like 30m or 2h, got "${values.expires}"`);
+  if (typeof values.by === 'string' && !['resource', 'role', 'host'].includes(values.by)) fail(`--by: expected resource, role or host, got "${values.by}"`);
+  if (typeof values.role === 'string' && values.role.split(',').some((role) => role.trim() === '')) fail(`--role: expected role names separated by commas, got "${values.role}"`);
+}
+
+const PLAN_ID_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+
+/** `--plan PLAN_ID` on run-now, fleet run-now and rollout start. */
+function checkPlanFlag(command: ParsedCommand, fail: (message: string) => never): void {
+  const { values, positionals } = command;
+  if (!PLAN_ID_PATTERN.test(values.plan as string)) fail(`--plan: expected a plan id like p-20261206T120000Z-1a2b3c, got "${values.plan}"`);
+  if (command.name === 'fleet' && positionals[0] !== 'run-now') fail('--plan goes with fleet run-now only');
+  if (command.name === 'rollout' && positionals[0] !== 'start') fail('--plan goes with rollout start only');
+  if ((command.name === 'run-now' || command.name === 'fleet') && values.noop) fail('--plan is a noop already: leave out --noop');
+  if (command.name === 'run-now' && values['no-sync']) fail('--plan fetches the plan\'s candidate: it cannot run with --no-sync');
+}
+
+/** `--sample 10` or `10%`: a percent of the hosts in scope, more than 0 and at most 100. */
+export function parseSample(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)%?$/.exec(text.trim());
+  const value = match ? Number(match[1]) : Number.NaN;
+  return value > 0 && value <= 100 ? value : undefined;
 }
 
 export function overview(): string {

@@ -22,6 +22,7 @@ const HANDLERS: Record<CommandName, () => Promise<Handler>> = {
   keygen: async () => (await import('./commands/keygen.js')).keygenCommand,
   publish: async () => (await import('./commands/publish.js')).publishCommand,
   rollout: async () => (await import('./commands/rollout.js')).rolloutCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
   config: async () => (await import('./commands/config-check.js')).configCheckCommand,
 };
 

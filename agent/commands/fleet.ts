@@ -140,6 +140,7 @@ async function fleetRunNow(context: FleetContext, values: ParsedCommand['values'
         port,
         key: (values['ssh-key'] as string | undefined) ?? null,
         noop: values.noop === true,
+        plan: (values.plan as string | undefined) ?? null,
         parallel: Number(values.parallel ?? 10),
         maxFailures: values['max-failures'] ? Number(values['max-failures']) : null,
         timeoutMs: 45 * 60_000,

@@ -15,6 +15,7 @@ import { tallyHosts } from '../rollout/tally.js';
 import { changeRollout, describeStep } from '../rollout/transitions.js';
 import { formatStatus, stepRows } from '../rollout/format.js';
 import { isOpen, type OnFailure, type RolloutDocument } from '../rollout/document.js';
+import { readPlan } from '../plan/store.js';
 
 const DEFAULT_DRIFT_CHECK_MS = 30 * 60_000;
 const RSYNC_REFUSAL =
@@ -35,7 +36,7 @@ export async function rolloutCommand(command: ParsedCommand, io: CommandIo): Pro
   try {
     switch (positionals[0]) {
       case 'start':
-        return await start(context, values, positionals[1]!, key!, io);
+        return await start(context, values, positionals[1] ?? '', key!, io);
       case 'status':
         return await status(context, values, io);
       case 'tick':
@@ -82,8 +83,9 @@ function needReports(context: RolloutContext): void {
 }
 
 async function start(context: RolloutContext, values: ParsedCommand['values'], what: string, key: KeyObject, io: CommandIo): Promise<number> {
+  const planned = typeof values.plan === 'string' ? await plannedRelease(context.store, values.plan, key, io) : undefined; // SPEC §10
   const doc = await startRolloutCommand(context.store, {
-    what,
+    what: planned ?? what,
     key,
     steps: String(values.steps ?? '1,10,50,100').split(',').map(Number),
     bake: String(values.bake ?? '10m'),
@@ -101,6 +103,17 @@ async function start(context: RolloutContext, values: ParsedCommand['values'], w
       `${doc.reason}\n`,
   );
   return 0;
+}
+
+/** `rollout start --plan PLAN_ID`: exactly the release that plan nooped, from a plan this publisher signed. */
+async function plannedRelease(store: RolloutStore, planId: string, key: KeyObject, io: CommandIo): Promise<string> {
+  const stored = await readPlan(store, planId, createPublicKey(key));
+  if (!stored) throw new AgentError('internal', `no plan ${planId} at s3://${store.bucket}/${store.prefix}plans/${planId}.json; nothing was written`);
+  if (!stored.signedByKey) throw new AgentError('internal', `plan ${planId} is not signed by --key: tampered, or not this publisher's plan; nothing was written`);
+  const { plan } = stored;
+  const expired = Date.parse(plan.expires_at) <= Date.now() ? ` (expired ${plan.expires_at}: hosts answered it before then; \`agent plan show ${planId}\`)` : '';
+  io.stderr.write(`agent: rollout  release ${plan.candidate.release_id.slice(0, 12)} as planned by ${planId}${expired}\n`);
+  return plan.candidate.release_id;
 }
 
 async function requireRollout(context: RolloutContext, key?: KeyObject): Promise<StoredRollout> {

@@ -27,6 +27,7 @@ const DEFAULT_WAIT = '10m';
 /** `agent run-now`: one run in this process, progress on stderr, the run's exit code (SPEC §2). */
 export async function runNowCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
   const { values } = command;
+  if (typeof values.plan === 'string') return (await import('./plan-run-now.js')).planRunNowCommand(command, io); // SPEC §10
   const { config } = configFor(values, io.env);
   const json = values.json === true;
   const log = await commandLog(io, config, { toStderr: json });

@@ -72,6 +72,9 @@ const reportSchema = z.strictObject({
   bucket: text.min(1, { error: 'expected a bucket name' }),
   keep_local: count().default(50),
   spool_max: count().default(1000),
+  /** SPEC §10: unified diffs of files in plan reports (false: checksums only), each cut at plan_diff_max bytes. */
+  plan_diffs: flag.default(true),
+  plan_diff_max: count(16 * 1024 * 1024).default(64 * 1024),
   redact: z
     .array(text)
     .default([])

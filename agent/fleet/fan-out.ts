@@ -10,6 +10,8 @@ export interface FanOutOptions {
   port: number;
   key: string | null;
   noop: boolean;
+  /** SPEC §10: `run-now --plan PLAN_ID` on each host instead of a run. */
+  plan?: string | null;
   parallel: number;
   /** Stop starting new hosts after this many failures (like SSM's MaxErrors); null = never. */
   maxFailures: number | null;
@@ -35,8 +37,8 @@ export function knownHostsLines(rows: readonly FleetRow[], port: number): string
   return rows.flatMap((row) => (row.private_ip ? row.ssh_host_keys.map((key) => `${host(row.private_ip!)} ${key}`) : [])).join('\n') + '\n';
 }
 
-export function remoteCommand(options: Pick<FanOutOptions, 'user' | 'noop'>): string[] {
-  const command = ['agent', 'run-now', '--trigger', 'fleet', '--json', ...(options.noop ? ['--noop'] : [])];
+export function remoteCommand(options: Pick<FanOutOptions, 'user' | 'noop' | 'plan'>): string[] {
+  const command = ['agent', 'run-now', '--trigger', 'fleet', '--json', ...(options.noop ? ['--noop'] : []), ...(options.plan ? ['--plan', options.plan] : [])];
   return options.user === 'root' ? command : ['sudo', '-n', ...command];
 }
 

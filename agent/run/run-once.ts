@@ -27,6 +27,7 @@ import { applyOrRollBack } from './rollback-stage.js';
 import type { RunSummary } from './status-file.js';
 import type { RolloutReport } from '../rollout/host-target.js';
 import { finishReport, deliverPending, shouldPublish } from './report-stage.js';
+import { answerOpenPlan } from '../plan/answer-open-plan.js';
 
 export interface RunRequest {
   trigger: Trigger;
@@ -94,7 +95,9 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
     log.error({ err: error }, 'run failed inside the agent');
     report = reportWithoutRun(config, base, deps.now(), { agentError: `internal error: ${describeError(error)}` });
   }
-  return finishReport(runDeps, context, report, shouldPublish(report));
+  const finished = await finishReport(runDeps, context, report, shouldPublish(report));
+  await answerOpenPlan(runDeps, context, request); // SPEC §10: after the run, never instead of it
+  return finished;
 }
 
 /**

@@ -132,7 +132,7 @@ export async function fetchS3Release(
  * Download the objects of `manifest` the cache lacks (each once, whatever paths share it), a few at
  * a time, then make sure every (digest, mode) pair has its entry. Returns the bytes downloaded.
  */
-async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open: (sha256: string) => Promise<Readable>): Promise<number> {
+export async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open: (sha256: string) => Promise<Readable>): Promise<number> {
   const cached = await cachedEntries(cacheDir);
   const cachedDigests = new Set([...cached].map((name) => name.slice(0, 64)));
   const wanted = new Map<string, ReleaseManifest['files'][string]>();
