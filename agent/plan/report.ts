@@ -111,7 +111,8 @@ export function buildPlanReport(input: PlanReportInput): PlanReport {
   else if (run.timedOut) failures.push({ resource: null, message: 'puppet apply --noop timed out (puppet.timeout) and was killed' });
   else if (!run.parsed) {
     const lines = run.errorLines.length ? run.errorLines : [`puppet apply --noop exited ${String(run.exitCode)} and wrote no report`];
-    compileErrors.push(...lines.map(clean));
+    // `Error: ` says nothing here, and `on node <fqdn>` would split one error into one group per host
+    compileErrors.push(...lines.map((line) => clean(line.replace(/^Error: /, '').replace(/ on node \S+$/, ''))));
     failures.push(...compileErrors.map((message) => ({ resource: null, message })));
   }
   const changes: PlanChange[] = [];
