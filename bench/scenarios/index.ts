@@ -12,6 +12,7 @@ import { s3Cost } from './s3-cost.js';
 import { fleetLoad } from './fleet-load.js';
 import { fleetView } from './fleet-view.js';
 import { rolloutSim } from './rollout-sim.js';
+import { planCost } from './plan-cost.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   noChangePoll,
@@ -23,4 +24,5 @@ export const SCENARIOS: readonly Scenario[] = [
   fleetLoad,
   fleetView,
   rolloutSim,
+  planCost,
 ];
