@@ -16,7 +16,7 @@ import type { Scenario } from '../scenario.js';
 
 export const planCost: Scenario = {
   name: 'plan-cost',
-  title: '7. A plan run on a host vs a normal noop run',
+  title: '8. Plan: a plan run on a host vs a normal noop run',
   async run(options) {
     const rig = await startRig();
     const work = mkdtempSync(join(tmpdir(), 'bench-plan-'));
