@@ -130,14 +130,14 @@ echo; echo "a change that breaks on apply (a service that no longer exists), rol
 cp tests/fixtures/trees/e2e-failing/manifests/site.pp "$demo/release-tree/manifests/site.pp"
 # plan (SPEC §10): every host nooped the candidate against its real state; nothing is applied
 echo "first a plan: each host stages the candidate beside its active release and runs puppet --noop on it"
-plan_id=$(agent plan start "$demo/release-tree" "${publisher[@]}")
+plan_id=$(agent plan start "$demo/release-tree" "${publisher[@]}" --role web)
 plan_pids=()
 for id in "${fleet_ids[@]}"; do
   (FACTER_sandbox="$demo/fleet/$id/sandbox" agent run-now --plan "$plan_id" --config "$demo/fleet/$id.yaml" >/dev/null 2>&1 || true) &
   plan_pids+=($!)
 done
 wait "${plan_pids[@]}" # the daemon answers at its next poll; `agent fleet run-now --plan` asks over ssh
-show_exit agent plan show "$plan_id" --by role --config "$demo/fleet/demo-web-1.yaml"
+show_exit agent plan show "$plan_id" --config "$demo/fleet/demo-web-1.yaml" # also --by role|host, --json
 echo "(a noop cannot know that the command fails: the canary below finds out)"
 agent rollout start --plan "$plan_id" "${publisher[@]}" --canary-role canary --steps 20,100 --bake 10s
 echo; echo "the hosts poll (the daemon would, within one schedule tick): only the canary is exposed"
