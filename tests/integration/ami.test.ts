@@ -55,11 +55,11 @@ describe('ami/iam-policy.json', () => {
     for (const statement of allows) for (const resource of statement.Resource) expect(resource).not.toMatch(/^arn:aws:s3:::[^/]*(\/\*)?$/);
   });
 
-  it('reads the manifest source and writes only reports/, latest/ and registry/ keys of the report bucket', () => {
+  it('reads the manifest source and writes only reports/, latest/, plans/ answers and registry/ keys of the report bucket', () => {
     for (const statement of allows) {
       for (const resource of statement.Resource) {
         if (resource.includes('MANIFEST_BUCKET')) expect(statement.Action).toEqual(['s3:GetObject']);
-        else expect(resource).toMatch(/^arn:aws:s3:::REPORT_BUCKET\/REPORT_PREFIX(reports\/dt=\*|latest\/i-\*\.json|registry\/i-\*\.json)$/);
+        else expect(resource).toMatch(/^arn:aws:s3:::REPORT_BUCKET\/REPORT_PREFIX(reports\/dt=\*|latest\/i-\*\.json|plans\/\*\/i-\*\.json|registry\/i-\*\.json)$/);
       }
     }
     const deletes = allows.filter((statement) => statement.Action.includes('s3:DeleteObject')).flatMap((statement) => statement.Resource);
