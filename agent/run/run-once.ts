@@ -96,7 +96,7 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
     report = reportWithoutRun(config, base, deps.now(), { agentError: `internal error: ${describeError(error)}` });
   }
   const finished = await finishReport(runDeps, context, report, shouldPublish(report));
-  await answerOpenPlan(runDeps, context, request); // SPEC §10: after the run, never instead of it
+  if (finished.source.status !== 'unreachable') await answerOpenPlan(runDeps, context, request); // SPEC §10: after the run, never instead of it
   return finished;
 }
 

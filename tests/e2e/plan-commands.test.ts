@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3Server, listKeys, getText } from '../helpers/s3.js';
 import { AGENT_BIN } from '../helpers/agent-host.js';
+import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { createFleet, SOURCE_BUCKET, SOURCE_PREFIX, type TestFleet, type FleetHost } from '../helpers/fleet.js';
 import type { PlanReport } from '../../agent/plan/report.js';
 
@@ -18,6 +19,7 @@ jest.setTimeout(180_000);
 const TREE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 type S3 = Awaited<ReturnType<typeof startS3Server>>;
 let s3: S3;
+let proxy: S3Proxy;
 let fleet: TestFleet;
 let host: FleetHost;
 let active: string;
@@ -41,7 +43,8 @@ const stageTarget = () => readlinkSync(host.host.stageDir);
 
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
-  fleet = await createFleet({ size: 1, s3, tree: TREE });
+  proxy = await startS3Proxy({ port: s3.port });
+  fleet = await createFleet({ size: 1, s3, tree: TREE, sourceEndpoint: proxy.endpoint });
   host = fleet.hosts[0]!;
   expect((await run('publish', fleet.publisher.tree, '--key', fleet.publisher.key, '--to', fleet.publisher.target)).exitCode).toBe(0);
   expect((await host.runNow()).exitCode).toBe(2);
@@ -51,6 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   fleet?.remove();
+  await proxy?.stop();
   await s3?.remove();
 });
 
@@ -175,6 +179,24 @@ describe('bad plans on the host: clear messages, nothing applied', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toMatch(new RegExp(`plan ${planId} is for roles db; this host has no roles: nothing to answer`));
     expect(await answerKeys(planId)).toEqual([]);
+  });
+});
+
+describe('what a poll costs', () => {
+  const polled = () => proxy.requests.map((request) => `${request.method} ${request.path.replace(`/${SOURCE_BUCKET}/${SOURCE_PREFIX}/`, '')} ${request.status}`);
+
+  it('an open plan is answered once; afterwards it costs one more conditional GET a poll, answered 304', async () => {
+    const planId = await startPlan();
+    proxy.reset();
+    const answering = await host.runNow(['--trigger', 'schedule']);
+    expect(answering.stderr).toMatch(/plan +.*would change/);
+    expect(polled()).toEqual(expect.arrayContaining(['GET current.json 304', 'GET plans/current.json 200']));
+    expect(polled()).not.toContain(`GET plans/${planId}.json 200`); // the pointer embeds the plan
+    expect(await answerKeys(planId)).toEqual([`plans/${planId}/${host.id}.json`]);
+    proxy.reset();
+    await host.runNow(['--trigger', 'schedule']);
+    expect(polled()).toEqual(['GET current.json 304', 'GET plans/current.json 304']);
+    expect(stageTarget()).toBe(active);
   });
 });
 

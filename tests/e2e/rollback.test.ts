@@ -166,7 +166,7 @@ describe('local rollback on the S3 source (a plain publish)', () => {
     const held = await runNow(host, '--trigger', 'schedule');
     expect(held.report.apply.release_id).toBe(good);
     expect(held.report.apply.rolled_back_from).toBeUndefined();
-    expect(proxy.requests.map((request) => `${request.method} ${request.status}`)).toEqual(['GET 304']);
+    expect(proxy.requests.map((request) => `${request.method} ${request.status}`)).toEqual(['GET 304', 'GET 404']); // current.json, then plans/current.json (SPEC §10): no plan
     expect(activeRelease(host)).toBe(good);
   });
 

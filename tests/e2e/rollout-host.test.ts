@@ -129,7 +129,7 @@ describe('a host following a signed rollout', () => {
     const { report } = await runNow(otherHost, '--trigger', 'schedule');
     expect(activeRelease(otherHost)).toBe(previous.release_id);
     expect(report.rollout).toMatchObject({ exposed: false });
-    expect(proxy.requests.map((request) => `${request.method} ${request.path.split('/').pop()} ${request.status}`).sort()).toEqual(['GET current.json 304', 'GET rollout.json 304']);
+    expect(proxy.requests.map((request) => `${request.method} ${request.path.split('/').pop()} ${request.status}`).sort()).toEqual(['GET current.json 304', 'GET current.json 404', 'GET rollout.json 304']); // + plans/current.json (SPEC §10): no plan
   });
 
   it('a tampered rollout document is refused: the host keeps its release and the report says why', async () => {
