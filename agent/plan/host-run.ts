@@ -94,6 +94,7 @@ export async function runPlan(deps: Pick<Deps, 'exec' | 'log' | 'now'>, context:
   });
   const uploadError = await uploadPlanReport(config.report, report);
   if (uploadError) deps.log.warn({ err: uploadError, plan_id: plan.plan_id }, 'plan report not delivered');
+  for (const line of describePlanLines(report)) progress.note(line);
   progress.note(`plan     ${describePlanReport(report)}; ${uploadError ? `NOT delivered: ${uploadError}` : `delivered to s3://${config.report.bucket}/${planReportKey(config.report.prefix, plan.plan_id, identity.id)}`}`);
   return { report, ...(uploadError ? { uploadError } : {}) };
 }
@@ -110,6 +111,17 @@ async function uploadPlanReport(location: RunContext['config']['report'], report
   } finally {
     s3.destroy();
   }
+}
+
+/** What would change or fail, one line each, for the operator watching `run-now --plan`. */
+const LISTED = 20;
+export function describePlanLines(report: PlanReport): string[] {
+  const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
+  const lines = [
+    ...report.changes.map((change) => `  ${change.resource}: ${change.events.map((event) => `${event.property} ${show(event.current)} -> ${show(event.desired)}`).join(', ') || 'would change'}`),
+    ...report.failures.map((failure) => `  FAILED ${failure.resource ?? 'catalog'}: ${failure.message.split('\n')[0]}`),
+  ];
+  return lines.length > LISTED ? [...lines.slice(0, LISTED), `  ... and ${lines.length - LISTED} more (--json has all, with diffs)`] : lines;
 }
 
 export function describePlanReport(report: PlanReport): string {
