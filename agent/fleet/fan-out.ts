@@ -107,6 +107,7 @@ async function runOnHost(deps: Pick<Deps, 'exec'>, row: FleetRow, options: FanOu
     result = (JSON.parse(ran.stdout) as { result: string }).result;
   } catch {
     // no report (locked: 75, disabled: 3, usage: 64): the exit code says it
+    if (options.plan && ran.exitCode === 0 && ran.stderr.includes('nothing to answer')) result = 'not in plan'; // outside its roles or sample
   }
   // the agent's own closing words: `agent: ...` and what it indented under them
   const lastError = /(^|\n)(agent: [^\n]*(\n\s+[^\n]*)*)\s*$/.exec(ran.stderr)?.[2]?.replace(/\s*\n\s*/g, ' ');

@@ -65,11 +65,11 @@ async function uploadTree(store: PlanStore, options: PlanStartOptions, current: 
   const dir = resolve(options.what);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new AgentError('usage', `${options.what}: expected a directory (the tree) or a 64-hex RELEASE_ID`);
   const files = await publishableFiles(dir);
-  const id = releaseIdOf(Object.fromEntries(Object.entries(files).filter(([path]) => !path.startsWith('.release/'))));
+  const id = releaseIdOf(files); // publishableFiles leaves .release/ out, as the release id does
   const known = await readRelease(store, id);
   if (known && signedBy(known.manifest, known.signature, options.key)) {
     options.progress(`agent: plan     candidate ${short(id)} is already in s3://${store.bucket}/${store.prefix}: nothing to upload`);
-    const manifest = parseManifest(known.manifest, id);
+    const manifest = parseManifest(known.manifest, `s3://${store.bucket}/${store.prefix}releases/${id}.json`);
     return { release_id: id, serial: manifest.serial };
   }
   const rollout = await readRollout(store, createPublicKey(options.key)).catch(() => null);
