@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -144,7 +144,9 @@ describe('bad plans on the host: clear messages, nothing applied', () => {
     expect(await answerKeys(planId)).toEqual([]);
   });
 
-  it('an expired plan: run-now --plan exits 1, the scheduled poll ignores it, plan show says it expired', async () => {
+  it('an expired plan: run-now --plan exits 1, the scheduled poll ignores it (and drops a staged candidate), plan show says it expired', async () => {
+    expect((await planNow(await startPlan())).exitCode).toBe(2); // an earlier plan left its candidate staged
+    expect(readdirSync(join(host.host.stateDir, 'plans/trees'))).toHaveLength(1);
     const planId = await startPlan('--expires', '1s');
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const result = await planNow(planId);
@@ -153,6 +155,7 @@ describe('bad plans on the host: clear messages, nothing applied', () => {
     const scheduled = await host.runNow(['--trigger', 'schedule']);
     expect(scheduled.stderr).not.toMatch(/plan /);
     expect(await answerKeys(planId)).toEqual([]);
+    expect(readdirSync(join(host.host.stateDir, 'plans/trees'))).toEqual([]); // candidates of plans that are over are removed
     const shown = await run('plan', 'show');
     expect(shown.exitCode).toBe(0);
     expect(shown.stdout).toMatch(/EXPIRED at .*: hosts no longer answer it/);

@@ -112,6 +112,8 @@ describe('hosts answering a plan', () => {
     const report = await planReport(web1);
     expect(report).toMatchObject({ schema: 'agent.plan-report/v1', plan_id: planId, active_release_id: v1.release_id, roles: ['web'], result: 'changes', exit_code: 2 });
     expect(basename(readlinkSync(web1.host.stageDir))).toBe(v1.release_id);
+    // the candidate sits beside the active release, outside releases/ (never activated, never pruned)
+    expect(readdirSync(join(web1.host.stateDir, 'plans/trees'))).toEqual([report.candidate_release_id]);
     expect(answers.get(web1.id)!.stderr).toMatch(/plan +.*2 resources would change/);
   });
 
