@@ -63,7 +63,7 @@ install_packages() {
   esac
 }
 
-# Node 22 or 24 LTS: a given binary, a new enough one already there, or NodeSource on a real build.
+# Node 22 or 24 LTS: a given binary, a new enough one already there, or the npm registry's (ensure-node.sh)
 resolve_node() {
   if [ -n "$node" ]; then
     [ -x "$node" ] || { echo "install.sh: --node $node is not executable" >&2; exit 1; }
@@ -73,11 +73,7 @@ resolve_node() {
     command -v node; return
   fi
   [ "$packages" = yes ] || { echo "install.sh: no Node >= 22 found; give --node PATH" >&2; exit 1; }
-  case "$(os_id)" in
-    debian|ubuntu) curl -fsSL https://deb.nodesource.com/setup_22.x | bash - >/dev/null && apt-get install -y -qq nodejs ;;
-    amzn) dnf install -y nodejs22 && ln -sf /usr/bin/node-22 /usr/bin/node ;;
-  esac
-  command -v node
+  echo "$(bash "$here/ensure-node.sh" --min 22.0)/node"
 }
 
 [ "$packages" = yes ] && install_packages

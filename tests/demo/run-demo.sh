@@ -16,6 +16,9 @@ if ! command -v puppet >/dev/null || ! command -v rsync >/dev/null || ! command 
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq --no-install-recommends puppet rsync openssh-server util-linux >/dev/null
 fi
+# Node >= 20.5 and npm: this machine's when new enough, else Debian's or the npm registry's
+node_dir=$(bash ami/ensure-node.sh)
+export PATH="$node_dir:$PATH"
 if [ ! -x dist/agent/main.js ] || [ package-lock.json -nt dist/agent/main.js ]; then
   step "npm ci (builds dist/)"
   npm ci --no-audit --no-fund
