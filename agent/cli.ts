@@ -109,9 +109,10 @@ export const COMMANDS = {
   },
   publish: {
     summary: 'sign DIR as a release: into DIR/.release/ (rsync source) or uploaded --to s3://BUCKET/PREFIX',
-    usage: 'agent publish DIR --key FILE [--to s3://BUCKET/PREFIX] [--endpoint URL] [--path-style] [--region R] [--config PATH]',
+    usage: 'agent publish DIR --key FILE [--to s3://BUCKET/PREFIX] [--serial N] [--endpoint URL] [--path-style] [--region R] [--config PATH]',
     options: {
       key: { type: 'string' },
+      serial: { type: 'string' },
       to: { type: 'string' },
       endpoint: { type: 'string' },
       'path-style': { type: 'boolean' },
@@ -235,9 +236,10 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
   for (const key of ['stale', 'older-than'] as const) {
     if (typeof values[key] === 'string' && parseDuration(values[key]) === undefined) fail(`--${key}: expected a duration like 30m or 1d, got "${values[key]}"`);
   }
-  for (const key of ['port', 'parallel', 'max-failures', 'ssh-port'] as const) {
+  for (const key of ['port', 'parallel', 'max-failures', 'ssh-port', 'serial'] as const) {
     if (typeof values[key] === 'string' && !/^[1-9]\d*$/.test(values[key])) fail(`--${key}: expected a positive whole number, got "${values[key]}"`);
   }
+  if (typeof values.serial === 'string' && !Number.isSafeInteger(Number(values.serial))) fail(`--serial: expected a whole number up to ${Number.MAX_SAFE_INTEGER}, got "${values.serial}"`);
   if (typeof values.ip === 'string' && values.ip !== 'private' && values.ip !== 'public') fail(`--ip: expected private or public, got "${values.ip}"`);
   if (typeof values.for === 'string' && parseDuration(values.for) === undefined) {
     fail(`--for: expected a duration like 30m or 2h, got "${values.for}"`);

@@ -24,6 +24,7 @@ let host: AgentHost;
 let tree: string;
 let keys: string;
 const releaseIds: string[] = [];
+const serials: number[] = [];
 
 const agent = (...args: string[]) => execa(process.execPath, [AGENT_BIN, ...args], { reject: false, env: s3.env });
 const publish = () => agent('publish', tree, '--key', join(keys, 'release.key'), '--to', `s3://${SOURCE_BUCKET}/${PREFIX}`, '--endpoint', s3.endpoint);
@@ -75,7 +76,10 @@ describe('agent publish --to s3://', () => {
     expect(published.stdout).toMatch(/^objects: 22 uploaded \(\d+ bytes\), 0 already present$/m);
     expect(published.stderr).toMatch(/agent: upload {3}22\/22 objects/);
     const pointer = await current();
-    expect(pointer.serial).toBe(1);
+    // at least the publish time in seconds (a publisher that lost what it published must still go forward)
+    expect(pointer.serial).toBeGreaterThan(Date.parse('2026-01-01T00:00:00Z') / 1000);
+    expect(pointer.serial).toBeLessThanOrEqual(Date.now() / 1000);
+    serials.push(pointer.serial);
     releaseIds.push(pointer.release_id);
     const keysThere = await listKeys(s3.client, SOURCE_BUCKET, `${PREFIX}/releases/`);
     expect(keysThere.sort()).toEqual([`${PREFIX}/releases/${pointer.release_id}.json`, `${PREFIX}/releases/${pointer.release_id}.sig`]);
@@ -84,7 +88,7 @@ describe('agent publish --to s3://', () => {
   it('publishing the same tree again uploads no object and keeps the release and serial', async () => {
     const again = await publish();
     expect(again.stdout).toMatch(/^objects: 0 uploaded \(0 bytes\), 22 already present$/m);
-    expect(await current()).toEqual({ release_id: releaseIds[0], serial: 1 });
+    expect(await current()).toEqual({ release_id: releaseIds[0], serial: serials[0] });
   });
 });
 
@@ -163,7 +167,7 @@ describe('an agent on the S3 source', () => {
     await s3.client.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: `${PREFIX}/current.json`, Body: JSON.stringify({ release_id: releaseIds[0], serial: 1 }) }));
     const refused = await runNow();
     expect(refused.exitCode).toBe(4);
-    expect(refused.report.source.error).toMatch(/serial 1, lower than the active release's \d+ .*--allow-downgrade/);
+    expect(refused.report.source.error).toMatch(new RegExp(`serial ${serials[0]}, lower than the active release's \\d+ .*--allow-downgrade`));
     expect(activeRelease()).toBe(releaseIds[3]);
 
     const allowed = await runNow('--allow-downgrade');
@@ -186,5 +190,28 @@ describe('an agent on the S3 source', () => {
       ),
     );
     expect(cached.filter((name) => !inUse.has(name))).toEqual([]);
+  });
+
+  it('after a rollback by hand, a publish from a DIR built afresh (a CI job) goes past what the hosts have', async () => {
+    writeFileSync(join(tree, 'data-5.txt'), 'forward again\n');
+    expect((await publish()).exitCode).toBe(0);
+    expect((await runNow()).report.source.status).toBe('updated');
+    const ahead = await current();
+    // README "Rolling back": current.json pointed at an older release by hand; this host has not taken it
+    await s3.client.send(new PutObjectCommand({ Bucket: SOURCE_BUCKET, Key: `${PREFIX}/current.json`, Body: JSON.stringify({ release_id: releaseIds[0], serial: 1 }) }));
+    expect((await runNow()).exitCode).toBe(4);
+    // the fix, published by a job that checks the tree out fresh: nothing of the last publish is remembered
+    const fresh = mkdtempSync(join(tmpdir(), 'agent-checkout-'));
+    cpSync(tree, fresh, { recursive: true });
+    writeFileSync(join(fresh, 'data-6.txt'), 'the fix\n');
+    while (Math.floor(Date.now() / 1000) <= ahead.serial) await new Promise((resolve) => setTimeout(resolve, 100));
+    const published = await agent('publish', fresh, '--key', join(keys, 'release.key'), '--to', `s3://${SOURCE_BUCKET}/${PREFIX}`, '--endpoint', s3.endpoint);
+    rmSync(fresh, { recursive: true, force: true });
+    expect(published.exitCode).toBe(0);
+    expect((await current()).serial).toBeGreaterThan(ahead.serial);
+    const taken = await runNow();
+    expect(taken.report.source.error ?? null).toBeNull();
+    expect(taken.report.source.status).toBe('updated');
+    expect(readFileSync(join(host.stageDir, 'data-6.txt'), 'utf8')).toBe('the fix\n');
   });
 });

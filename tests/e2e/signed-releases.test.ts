@@ -17,8 +17,10 @@ let s3: S3;
 let host: AgentHost;
 let dist: string;
 let keys: string;
-/** The published serial 1 tree (applied first), and serial 2 (what the tampering cases start from). */
+/** The first published tree (applied first), and the second (what the tampering cases start from), with their serials. */
 let pristine: string;
+let serial1: number;
+let serial2: number;
 let next: string;
 let removeHost: () => void;
 let goodId: string;
@@ -55,8 +57,25 @@ beforeAll(async () => {
   next = mkdtempSync(join(tmpdir(), 'agent-next-'));
   cpSync(dist, next, { recursive: true });
   writeFileSync(join(next, 'README'), 'release two\n');
-  expect((await agent('publish', next, '--key', join(keys, 'release.key'))).stdout).toMatch(/serial 2/);
+  expect((await agent('publish', next, '--key', join(keys, 'release.key'))).exitCode).toBe(0);
+  serial1 = serialOf(dist);
+  serial2 = serialOf(next);
 }, 60_000);
+
+const serialOf = (dir: string) => (JSON.parse(readFileSync(join(dir, '.release/manifest.json'), 'utf8')) as { serial: number }).serial;
+
+/** Serials are at least the publish time in seconds: wait until the clock has passed one. */
+async function waitPastSerial(serial: number): Promise<void> {
+  while (Math.floor(Date.now() / 1000) <= serial) await new Promise((resolve) => setTimeout(resolve, 100));
+}
+
+describe('the serials publish gives', () => {
+  it('are at least the publish time in seconds, and one past the release found in DIR', () => {
+    expect(serial1).toBeGreaterThan(Date.parse('2026-01-01T00:00:00Z') / 1000);
+    expect(serial1).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(serial2).toBeGreaterThan(serial1);
+  });
+});
 
 afterAll(async () => {
   removeHost?.();
@@ -81,9 +100,9 @@ describe('agent publish into DIR', () => {
   it('gives the same tree the same release, serial and bytes when published twice', async () => {
     const before = readFileSync(join(dist, '.release/manifest.json'), 'utf8');
     const again = await agent('publish', dist, '--key', join(keys, 'release.key'));
-    expect(again.stdout).toMatch(/^release [0-9a-f]{12} serial 1: \d+ files, \d+ bytes$/m);
+    expect(again.stdout).toMatch(new RegExp(`^release [0-9a-f]{12} serial ${serial1}: \\d+ files, \\d+ bytes$`, 'm'));
     expect(readFileSync(join(dist, '.release/manifest.json'), 'utf8')).toBe(before);
-    expect(JSON.parse(before)).toMatchObject({ schema: 'agent.release/v1', serial: 1, created_by: expect.stringContaining('@') });
+    expect(JSON.parse(before)).toMatchObject({ schema: 'agent.release/v1', serial: serial1, created_by: expect.stringContaining('@') });
   });
 
   it('refuses a missing key with exit 1 and a usage error with 64', async () => {
@@ -158,15 +177,48 @@ describe('a signed rsync source', () => {
     expect(second.report.source.status).toBe('updated');
     const secondId = second.report.source.release_id;
 
-    restoreDist(); // the serial 1 tree, validly signed: a replay
+    restoreDist(); // the first tree, validly signed: a replay
     const replay = await runNow();
     expect(replay.exitCode).toBe(4);
-    expect(replay.report.source.error).toMatch(/serial 1, lower than the active release's 2 .*--allow-downgrade/);
+    expect(replay.report.source.error).toMatch(new RegExp(`serial ${serial1}, lower than the active release's ${serial2} .*--allow-downgrade`));
     expect(activeRelease()).toBe(secondId);
 
     const rollback = await runNow('--allow-downgrade');
     expect(rollback.exitCode).toBe(0);
     expect(rollback.report.source).toMatchObject({ status: 'updated', release_id: goodId });
     expect(activeRelease()).toBe(goodId);
+  });
+});
+
+describe('a publisher that regenerates DIR from a checkout', () => {
+  it('loses .release/ with rsync --delete, publishes again, and every host still takes the release', async () => {
+    restoreDist(next);
+    expect((await runNow()).report.source.status).toMatch(/updated|unchanged/);
+    const active = activeRelease();
+    // the checkout: the tree as git has it (no .release/), with a change, synced over DIR
+    const checkout = mkdtempSync(join(tmpdir(), 'agent-checkout-'));
+    cpSync(next, checkout, { recursive: true });
+    rmSync(join(checkout, '.release'), { recursive: true });
+    writeFileSync(join(checkout, 'README'), 'release three, from git\n');
+    await execa('rsync', ['-a', '--delete', `${checkout}/`, `${dist}/`]);
+    rmSync(checkout, { recursive: true, force: true });
+    await waitPastSerial(serial2);
+    const published = await agent('publish', dist, '--key', join(keys, 'release.key'));
+    expect(published.exitCode).toBe(0);
+    expect(serialOf(dist)).toBeGreaterThan(serial2);
+    const taken = await runNow();
+    expect(taken.report.source.error ?? null).toBeNull();
+    expect(taken.report.source.status).toBe('updated');
+    expect(activeRelease()).not.toBe(active);
+    expect(readFileSync(join(host.stageDir, 'README'), 'utf8')).toBe('release three, from git\n');
+  });
+
+  it('--serial N sets the serial, and warns when it is not above the one found', async () => {
+    writeFileSync(join(dist, 'README'), 'release four\n');
+    const low = await agent('publish', dist, '--key', join(keys, 'release.key'), '--serial', '7');
+    expect(low.exitCode).toBe(0);
+    expect(low.stderr).toMatch(/--serial 7 is not above serial \d+ published before: .*--allow-downgrade/);
+    expect(serialOf(dist)).toBe(7);
+    expect((await agent('publish', dist, '--key', join(keys, 'release.key'), '--serial', 'x')).exitCode).toBe(64);
   });
 });

@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { buildManifest, parseManifest, parsePointer, serializeManifest, unsafePath, type ManifestFile } from '../../agent/release/manifest.js';
 import { findSigner, generateKeyPair, parsePrivateKey, parsePublicKey, signManifest } from '../../agent/release/signature.js';
 import { checkTreeMatchesManifest, trustManifest, type TrustPolicy } from '../../agent/release/verify.js';
-import { nextManifest } from '../../agent/publish/next-manifest.js';
+import { nextManifest, serialWarning } from '../../agent/publish/next-manifest.js';
 import { AgentError } from '../../agent/errors.js';
 
 const digest = (char: string) => char.repeat(64);
@@ -172,12 +172,27 @@ describe('a staged tree against its manifest', () => {
 
 describe('the manifest publish writes', () => {
   it('numbers a new tree one past every release seen, and keeps the stamp of a tree published before', () => {
-    const first = nextManifest(FILES, [], NOW, 'ops@build');
+    const old = new Date(0);
+    const first = nextManifest(FILES, [], old, 'ops@build');
     expect(first.serial).toBe(1);
-    const later = new Date('2026-11-26T00:00:00Z');
+    const later = new Date('1970-01-01T00:00:05Z');
     const again = nextManifest(FILES, [first, { release_id: digest('9'), serial: 7 }], later, 'someone@else');
     expect(serializeManifest(again)).toBe(serializeManifest(first));
     const changed = { ...FILES, 'manifests/site.pp': { sha256: digest('2'), size: 11, mode: '0644' } };
     expect(nextManifest(changed, [first, { release_id: digest('9'), serial: 7 }], later, 'x').serial).toBe(8);
+  });
+
+  it('never numbers a new tree below the publish time in seconds, so a publisher that lost .release/ still goes forward', () => {
+    expect(nextManifest(FILES, [], NOW, 'ci@runner').serial).toBe(NOW.getTime() / 1000);
+    const changed = { ...FILES, 'manifests/site.pp': { sha256: digest('2'), size: 11, mode: '0644' } };
+    const taken = nextManifest(FILES, [], NOW, 'ci@runner');
+    // a second publish in the same second still gets a higher serial
+    expect(nextManifest(changed, [taken], NOW, 'ci@runner').serial).toBe(taken.serial + 1);
+  });
+
+  it('takes --serial N as given, and says when hosts would refuse it', () => {
+    expect(nextManifest(FILES, [{ release_id: digest('9'), serial: 40 }], NOW, 'x', 41).serial).toBe(41);
+    expect(serialWarning(41, [{ release_id: digest('9'), serial: 40 }])).toBeNull();
+    expect(serialWarning(40, [{ release_id: digest('9'), serial: 40 }])).toMatch(/not above serial 40.*--allow-downgrade/);
   });
 });
