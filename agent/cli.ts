@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AgentError } from './errors.js';
+import { HELP, helpText } from './cli-help.js';
 import { parseDuration } from './config/duration.js';
 import { parseMaxFailed, stepsProblem } from './rollout/document.js';
 
@@ -208,7 +209,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   } catch (error) {
     throw new AgentError('usage', `${(error as Error).message}\nusage: ${spec.usage}`);
   }
-  if (parsed.values.help) return { name: 'help', text: `usage: ${spec.usage}\n  ${spec.summary}` };
+  if (parsed.values.help) return { name: 'help', text: helpText(spec.usage, spec.summary, HELP[name]) };
   const [min, max] = spec.positionals;
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
     throw new AgentError('usage', `wrong number of arguments\nusage: ${spec.usage}`);
@@ -312,5 +313,5 @@ export function parseSample(text: string): number | undefined {
 
 export function overview(): string {
   const rows = Object.entries(COMMANDS).map(([name, spec]) => `  ${name.padEnd(10)} ${spec.summary}`);
-  return ['usage: agent <command> [options]', '', 'commands:', ...rows, '', 'Every command takes --config PATH and --help.'].join('\n');
+  return ['usage: agent <command> [options]', '', 'commands:', ...rows, '', 'Every command takes --config PATH and --help (its flags, defaults, exit codes and an example).'].join('\n');
 }

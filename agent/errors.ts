@@ -5,6 +5,7 @@
 export type AgentErrorCode =
   | 'usage' // bad argv: exit 64
   | 'config' // invalid config file: exit 1
+  | 'no_config' // no config file where the agent looked: exit 1 (status: 0, it says "not configured")
   | 'source_unreachable' // manifest source could not be polled or staged
   | 'source_rejected' // staged tree failed verification
   | 'no_good_tree' // nothing ever activated: nothing to apply

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './adapters/sdk-quiet.js';
 import { parseCommandLine, type ParsedCommand, type CommandName } from './cli.js';
 import { isAgentError, describeError } from './errors.js';
 import { buildInfo } from './version.js';
@@ -45,6 +46,10 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     if (isAgentError(error, 'usage')) {
       io.stderr.write(`agent: ${error.message}\n`);
       return EXIT_USAGE;
+    }
+    if (isAgentError(error, 'no_config')) {
+      io.stderr.write(`agent: ${error.message}\n`);
+      return 1;
     }
     if (isAgentError(error, 'config')) {
       io.stderr.write(`agent: invalid configuration:\n${error.message.replace(/^/gm, '  ')}\n`);

@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { commandLog } from './io.js';
-import { resolveConfigPath } from '../config/path.js';
+import { commandLog, LOG_FORMAT_ENV } from './io.js';
+import { missingConfigError, resolveConfigPath } from '../config/path.js';
 import type { Config } from '../config/schema.js';
 import { AgentError } from '../errors.js';
 import { statePaths, type StatePaths } from '../run/paths.js';
@@ -33,7 +34,12 @@ export interface DaemonFile {
 export const EXIT_BAD_CONFIG = 78;
 
 export async function daemonCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
-  const path = resolveConfigPath(typeof command.values.config === 'string' ? command.values.config : undefined, io.env);
+  const flag = typeof command.values.config === 'string' ? command.values.config : undefined;
+  const path = resolveConfigPath(flag, io.env);
+  if (!existsSync(path)) {
+    io.stderr.write(`agent daemon: not starting: ${missingConfigError(flag, io.env).message}\n`);
+    return EXIT_BAD_CONFIG;
+  }
   let config: Readonly<Config>;
   try {
     config = await loadConfigInChild(path, io.env);
@@ -41,11 +47,12 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
     io.stderr.write(`agent daemon: invalid configuration, not starting:\n${describeError(error)}\n`);
     return EXIT_BAD_CONFIG;
   }
-  const log = await commandLog(io, config);
+  const log = await commandLog(io, config, { service: true });
   const paths = statePaths(config);
   const startedAt = new Date().toISOString();
   const childArgs = (args: string[]) => [...args, '--config', path];
-  const runChild = (args: string[]) => spawnAgent(childArgs(args), io.env).exited;
+  const childEnv = { ...io.env, [LOG_FORMAT_ENV]: 'json' };
+  const runChild = (args: string[]) => spawnAgent(childArgs(args), childEnv).exited;
 
   log.info({ pid: process.pid, config: path }, 'agent daemon starting');
   const registered = (await runChild(['register'])) === 0;
@@ -62,7 +69,7 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
       log,
       startRun: (trigger: RunTrigger) => {
         if (needsRegistration) void runChild(['register']).then((code) => (needsRegistration = code !== 0));
-        return spawnAgent(childArgs(['run-now', '--trigger', trigger, '--no-wait']), io.env);
+        return spawnAgent(childArgs(['run-now', '--trigger', trigger, '--no-wait']), childEnv);
       },
       onNextRunChanged: writeDaemonFile,
     },

@@ -8,13 +8,22 @@ export interface CommandIo {
   env: NodeJS.ProcessEnv;
 }
 
+/** Set by the daemon in its children's environment: their logs go to the journal with the daemon's. */
+export const LOG_FORMAT_ENV = 'AGENT_LOG_FORMAT';
+
 /**
- * The logger for a command: JSON lines for the journal, pretty on a TTY. `toStderr` when stdout carries
- * the command's own output (`--json`). On a terminal the operator reads progress lines, so only warnings show.
+ * The logger for a command. JSON lines on stdout are for the journal only: the daemon (`service`) and
+ * the children it starts (AGENT_LOG_FORMAT=json), pretty when the daemon runs on a terminal. Anything
+ * an operator starts (run-now over ssh, register by hand) gets plain text lines on stderr, whether
+ * stderr is a terminal or a pipe, at `warn` unless the config asks for more: the operator is reading
+ * the progress lines, and stdout keeps only the command's own output (`--json`).
  */
-export async function commandLog(io: CommandIo, config: Pick<Config, 'log'>, options: { toStderr?: boolean } = {}): Promise<Log> {
-  const stream = options.toStderr ? io.stderr : io.stdout;
-  const interactive = Boolean(stream.isTTY);
-  const level = interactive && config.log.level === 'info' ? 'warn' : config.log.level;
-  return createLog({ level, fd: options.toStderr ? 2 : 1, pretty: interactive });
+export async function commandLog(io: CommandIo, config: Pick<Config, 'log'>, options: { toStderr?: boolean; service?: boolean } = {}): Promise<Log> {
+  const journal = options.service === true || io.env[LOG_FORMAT_ENV] === 'json';
+  if (journal) {
+    const stream = options.toStderr ? io.stderr : io.stdout;
+    return createLog({ level: config.log.level, fd: options.toStderr ? 2 : 1, pretty: Boolean(stream.isTTY) && options.service === true });
+  }
+  const level = config.log.level === 'info' ? 'warn' : config.log.level;
+  return createLog({ level, fd: 2, text: true });
 }

@@ -3,16 +3,18 @@ import type { ParsedCommand } from '../cli.js';
 import type { Config } from '../config/schema.js';
 import type { S3Location } from '../adapters/s3.js';
 import { loadConfig } from '../config/load.js';
-import { resolveConfigPath } from '../config/path.js';
+import { missingConfigError, resolveConfigPath } from '../config/path.js';
 
 /**
  * Operator commands (`fleet`, `publish`) run on a workstation or the manifest server (SPEC §2): the
  * config file is used when there is one, and flags override it.
  */
 export function operatorConfig(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): { config: Config | null; path: string } {
-  const path = resolveConfigPath(typeof values.config === 'string' ? values.config : undefined, env);
+  const flag = typeof values.config === 'string' ? values.config : undefined;
+  const path = resolveConfigPath(flag, env);
   // a config named with --config must be there; otherwise one is used when it exists (a workstation may have none)
-  const config = typeof values.config === 'string' || existsSync(path) ? loadConfig(path) : null;
+  if (flag !== undefined && !existsSync(path)) throw missingConfigError(flag, env);
+  const config = flag !== undefined || existsSync(path) ? loadConfig(path) : null;
   return { config, path };
 }
 

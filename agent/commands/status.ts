@@ -8,6 +8,7 @@ import { spoolStats } from '../report/spool.js';
 import { formatSeconds } from '../run/progress.js';
 import { readDisabled } from '../run/disabled.js';
 import { readJsonFile } from '../adapters/files.js';
+import { isAgentError } from '../errors.js';
 import { isSameProcessAlive } from '../adapters/proc.js';
 import type { DaemonFile } from './daemon.js';
 import type { DisabledState } from '../report/types.js';
@@ -21,7 +22,16 @@ export interface StatusView extends StatusFile {
 
 /** `agent status`: status.json plus the live parts (lock, spool). Exits 0 whatever the last run did. */
 export async function statusCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
-  const { config } = configFor(command.values, io.env);
+  let config;
+  try {
+    ({ config } = configFor(command.values, io.env));
+  } catch (error) {
+    if (!isAgentError(error, 'no_config')) throw error;
+    // "not configured" is this host's status, not a failure of the command (SPEC §2: status exits 0)
+    io.stderr.write(`agent: ${error.message}\n`);
+    io.stdout.write(command.values.json ? `${JSON.stringify({ schema: 'agent.status/v1', configured: false })}\n` : 'not configured: no config file (see above)\n');
+    return 0;
+  }
   const paths = statePaths(config);
   const saved = await readStatusFile(paths.statusFile);
   const holder = readLockHolder(paths.lockFile);
