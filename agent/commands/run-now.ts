@@ -12,6 +12,7 @@ import { exec } from '../adapters/exec.js';
 import { isAgentError } from '../errors.js';
 import type { Report, Trigger } from '../report/types.js';
 import { shortId } from '../run/source-stage.js';
+import { describeExit } from '../report/words.js';
 import { readDisabled } from '../run/disabled.js';
 import { readStatusFile } from '../run/status-file.js';
 import { applyReason } from '../schedule/apply-policy.js';
@@ -98,14 +99,15 @@ export function describeDisabled(state: DisabledState): string {
   return `runs are disabled by ${state.by} since ${state.at}${state.until ? ` until ${state.until}` : ''}: ${state.reason}`;
 }
 
-/** The closing line an operator reads first. */
+/** The closing line an operator reads first: what happened, what the exit code means, in plain words. */
 export function summaryLine(report: Report): string {
   const { drift } = report;
-  const parts = [
-    `${drift.out_of_sync} out of sync (${drift.corrective} corrective, ${drift.intentional} intentional)`,
-    `${drift.failed} failed`,
-  ];
-  if (drift.flapping > 0) parts.push(`${drift.flapping} flapping`);
+  const parts =
+    report.mode === 'noop'
+      ? [`${drift.out_of_sync} would change (${drift.corrective} had drifted since the last run, ${drift.intentional} new in the release)`]
+      : [`${drift.intentional} changed (new in the release)`, `${drift.corrective} put back after drift`];
+  parts.push(`${drift.failed} failed`);
+  if (drift.flapping > 0) parts.push(`${drift.flapping} flapping (put back again and again: something else on the host fights the manifest)`);
   const release = report.apply.release_id ?? report.source.release_id;
   const problems = [report.source.error, report.apply.error].filter(Boolean).map((text) => String(text).split('\n')[0]);
   if (report.apply.rolled_back_from) {
@@ -113,7 +115,7 @@ export function summaryLine(report: Report): string {
     problems.unshift(`release ${shortId(report.apply.rolled_back_from)} failed and was rolled back to ${shortId(report.apply.release_id)}: ${why}`);
   }
   return [
-    `agent: result   ${report.result} (exit ${report.exit_code}) in ${formatSeconds(report.duration_ms)}: ${parts.join(', ')}; release ${shortId(release)}; run ${report.run_id}`,
+    `agent: result   ${report.result} (${describeExit(report.exit_code, report.mode)}) in ${formatSeconds(report.duration_ms)}: ${parts.join(', ')}; release ${shortId(release)}; run ${report.run_id}`,
     ...problems.map((problem) => `agent: error    ${problem}`),
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import { readStatusFile, type RunSummary, type StatusFile } from '../run/status-
 import { readLockHolder, type LockHolder } from '../lock/run-lock.js';
 import { spoolStats } from '../report/spool.js';
 import { formatSeconds } from '../run/progress.js';
+import { describeExit, formatElapsed } from '../report/words.js';
 import { readDisabled } from '../run/disabled.js';
 import { readJsonFile } from '../adapters/files.js';
 import { isAgentError } from '../errors.js';
@@ -58,9 +59,9 @@ function lockView(holder: LockHolder): StatusView['lock'] {
 export function formatStatus(view: StatusView, now: Date): string {
   const lines = [
     `last run:    ${describeRun(view.last_run, now)}`,
-    `last apply:  ${describeRun(view.last_apply, now)}`,
+    `last apply:  ${view.last_apply && view.last_apply.run_id === view.last_run?.run_id ? 'the last run (it applied)' : describeRun(view.last_apply, now)}`,
     `next run:    ${view.next_run_at ?? (view.daemon ? 'not scheduled' : 'not scheduled (no daemon)')}`,
-    `daemon:      ${view.daemon ? `pid ${view.daemon.pid}, up ${formatSeconds(now.getTime() - Date.parse(view.daemon.started_at))} (since ${view.daemon.started_at})` : 'not running'}`,
+    `daemon:      ${view.daemon ? `pid ${view.daemon.pid}, up ${formatElapsed(now.getTime() - Date.parse(view.daemon.started_at))} (since ${view.daemon.started_at})` : 'not running'}`,
     `run lock:    ${view.lock ? `held by pid ${view.lock.pid} (${view.lock.trigger}) since ${view.lock.started_at}` : 'free'}`,
     `disabled:    ${view.disabled ? `yes, by ${view.disabled.by} since ${view.disabled.at}${view.disabled.until ? ` until ${view.disabled.until}` : ''}: ${view.disabled.reason}` : 'no'}`,
     `spool:       ${view.spool.count} report${view.spool.count === 1 ? '' : 's'} waiting${view.spool.oldest_at ? `, oldest ${view.spool.oldest_at}` : ''}`,
@@ -70,12 +71,13 @@ export function formatStatus(view: StatusView, now: Date): string {
 
 function describeRun(run: RunSummary | null, now: Date): string {
   if (!run) return 'never';
-  const ago = formatSeconds(now.getTime() - Date.parse(run.finished_at));
+  const ago = formatElapsed(now.getTime() - Date.parse(run.finished_at));
   const { drift } = run;
   const release = run.release_id ? run.release_id.slice(0, 12) : '(none)';
+  const puppet = run.apply.status === 'skipped' ? 'Puppet not run (nothing new, no drift check due)' : `Puppet ${run.apply.status}`;
   return (
-    `${run.result} (exit ${run.exit_code}), ${run.trigger}, ${run.mode}, apply ${run.apply.status}, ` +
-    `${ago} ago, took ${formatSeconds(run.duration_ms)}, release ${release}, source ${run.source_status}; ` +
-    `drift: ${drift.out_of_sync} out of sync, ${drift.corrective} corrective, ${drift.failed} failed, ${drift.flapping} flapping`
+    `${run.result} (${describeExit(run.exit_code, run.mode)}), ${ago} ago, ${run.trigger}${run.mode === 'noop' ? ', --noop' : ''}; ` +
+    `${puppet}, took ${formatSeconds(run.duration_ms)}; release ${release}, source ${run.source_status}; ` +
+    `${drift.out_of_sync} out of sync (${drift.corrective} had drifted, ${drift.intentional} new), ${drift.failed} failed, ${drift.flapping} flapping`
   );
 }

@@ -9,6 +9,7 @@ import { classifyDrift } from '../report/drift.js';
 import { loadDriftState, saveDriftState } from '../report/drift-state.js';
 import { describeError } from '../errors.js';
 import { shortId } from './source-stage.js';
+import { describeResourceChange } from '../report/words.js';
 
 export interface AppliedRelease {
   outcome: ApplyOutcome;
@@ -78,7 +79,7 @@ export async function applyActiveRelease(
   if (failed) outcome.error = run.errorLines.join('\n') || `puppet apply exited ${code}`;
   progress.finished(
     'apply',
-    `${mode === 'noop' && !failed ? 'noop' : outcome.status}: ${drift.resources_total} resources, ${drift.out_of_sync} out of sync (${drift.corrective} corrective, ${drift.intentional} intentional), ${drift.failed} failed`,
+    `${mode === 'noop' && !failed ? 'noop' : outcome.status}: ${drift.resources_total} resources, ${drift.out_of_sync} out of sync (${drift.corrective} had drifted, ${drift.intentional} new in the release), ${drift.failed} failed`,
     run.durationMs,
   );
   for (const line of describeResources(drift)) progress.note(line);
@@ -88,11 +89,7 @@ export async function applyActiveRelease(
 /** What was out of line, one resource a line, for the operator watching run-now. */
 const LISTED_RESOURCES = 20;
 export function describeResources(drift: Drift): string[] {
-  const lines = drift.resources.slice(0, LISTED_RESOURCES).map((resource) => {
-    const what = resource.events.map((event) => `${event.property} ${event.status === 'noop' ? 'would change' : event.status}`).join(', ');
-    const tags = [resource.failed ? 'FAILED' : '', resource.corrective_change ? 'drift' : 'new', resource.flapping ? 'flapping' : ''].filter(Boolean);
-    return `  ${resource.resource}: ${what || 'out of sync'} (${tags.join(', ')})`;
-  });
+  const lines = drift.resources.slice(0, LISTED_RESOURCES).map((resource) => `  ${resource.resource}: ${describeResourceChange(resource)}`);
   const more = drift.resources.length - LISTED_RESOURCES;
   return more > 0 ? [...lines, `  ... and ${more} more in the report`] : lines;
 }

@@ -57,9 +57,9 @@ describe('a broken config', () => {
   });
 
   it('a missing config file names the path', async () => {
-    const result = await agent(['status', '--config', '/nonexistent/agent-test.yaml']);
+    const result = await agent(['run-now', '--config', '/nonexistent/agent-test.yaml']);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('/nonexistent/agent-test.yaml: cannot read the config file: no such file');
+    expect(result.stderr).toContain('no config file: /nonexistent/agent-test.yaml does not exist');
   });
 });
 

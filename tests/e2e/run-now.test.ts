@@ -68,7 +68,9 @@ describe('agent run-now against a manifest server and S3', () => {
     expect(readlinkSync(host.stageDir)).toBe(join(host.stateDir, 'releases', report.source.release_id!));
     expect(stderr).toMatch(/agent: poll/);
     expect(stderr).toMatch(/agent: apply/);
-    expect(stderr).toMatch(/agent: result   changed \(exit 2\)/);
+    expect(stderr).toMatch(/agent: result   changed \(exit 2: changes applied\) in [\d.]+s: \d+ changed \(new in the release\), 0 put back after drift, 0 failed/);
+    expect(stderr).toMatch(/changed \(new in this release\)/);
+    expect(stderr).not.toMatch(/success|corrective|intentional/);
   });
 
   it('puts the report in S3 under reports/ and latest/, byte for byte as spooled', async () => {
@@ -94,7 +96,9 @@ describe('agent run-now against a manifest server and S3', () => {
 
   it('noop finds injected drift without touching the file: exit 2, drifted, corrective 1', async () => {
     writeFileSync(join(host.sandbox, 'managed/motd'), 'hacked\n');
-    const { exitCode, report } = await runNow('--noop');
+    const { exitCode, report, stderr } = await runNow('--noop');
+    expect(stderr).toMatch(/managed\/motd\]: content would be put back \(it had drifted from what the last run applied\)/);
+    expect(stderr).toMatch(/drifted \(exit 2: drift found, nothing changed \(--noop\)\)/);
     expect(exitCode).toBe(2);
     expect(report).toMatchObject({ result: 'drifted', mode: 'noop' });
     expect(report.drift).toMatchObject({ out_of_sync: 1, corrective: 1, intentional: 0 });
@@ -239,7 +243,8 @@ describe('agent run-now against a manifest server and S3', () => {
       spool: { count: 0, oldest_at: null },
     });
     const human = await host.run(['status']);
-    expect(human.stdout).toMatch(/last run: +compliant \(exit 0\)/);
+    expect(human.stdout).toMatch(/last run: +compliant \(exit 0: nothing to change\), \d+ s ago, run-now;/);
+    expect(human.stdout).toMatch(/last apply: +the last run \(it applied\)/);
   });
 });
 
