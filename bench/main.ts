@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBenchArgs } from './cli-args.js';
 import { describeMachine } from './machine.js';
-import { renderResults, renderScenario, type ScenarioOutcome } from './results-md.js';
+import { renderResults, renderScenario, SMOKE, type ScenarioOutcome } from './results-md.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { BENCH_DIR } from './lib/paths.js';
 import type { BenchOptions } from './scenario.js';
@@ -43,13 +43,13 @@ async function main(argv: string[]): Promise<number> {
       outcome = { title: scenario.title, error: error instanceof Error ? error.message : String(error), seconds: (performance.now() - scenarioStarted) / 1000 };
     }
     outcomes.push(outcome);
-    process.stdout.write(`${renderScenario(outcome).join('\n')}\n\n`);
+    process.stdout.write(`${renderScenario(outcome, args.quick).join('\n')}\n\n`);
   }
   const document = renderResults({ quick: args.quick, repetitions: options.repetitions, machine: describeMachine(), outcomes, totalSeconds: (performance.now() - started) / 1000 });
   // a partial run (--only) must not replace the committed full results either
   const file = join(BENCH_DIR, args.quick || args.only.length > 0 ? 'RESULTS.quick.md' : 'RESULTS.md');
   writeFileSync(file, document);
-  options.log(`bench: wrote ${file} in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  options.log(`bench: wrote ${file} in ${((performance.now() - started) / 1000).toFixed(0)} s${args.quick ? ` (${SMOKE}: targets are judged by a full \`npm run bench\` only)` : ''}`);
   return outcomes.every((outcome) => outcome.result) ? 0 : 1;
 }
 
