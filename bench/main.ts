@@ -5,6 +5,7 @@
  * works, writes bench/RESULTS.quick.md so it can never overwrite the committed figures.
  * Exit code: 0 when every scenario ran (a missed target is a finding, not a failure), 1 otherwise.
  */
+import '../agent/adapters/sdk-quiet.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBenchArgs } from './cli-args.js';

@@ -8,7 +8,7 @@ trap 'rm -rf "$work"' EXIT
 export FAULTS_RESULTS="$work/results.jsonl" FAULTS_CAPTURE="$work/capture"
 FAULTS_AWS_SECRET="faultsecret$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
 export FAULTS_AWS_SECRET
-NODE_OPTIONS=--experimental-vm-modules npx jest "$@" --testMatch '<rootDir>/tests/faults/**/*.fault.ts'
+NODE_OPTIONS='--experimental-vm-modules --disable-warning=ExperimentalWarning' npx jest "$@" --testMatch '<rootDir>/tests/faults/**/*.fault.ts'
 status=$?
 node dist/tests/faults/summary.js "$FAULTS_RESULTS" "$FAULTS_CAPTURE" || status=1
 exit "$status"
