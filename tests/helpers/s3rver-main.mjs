@@ -22,8 +22,11 @@ const stop = async () => {
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
 
-// A test runner that crashed never kills its servers: notice being orphaned and leave too.
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) void stop();
-}, 1_000).unref();
+// A test runner that crashed never kills its servers: notice being orphaned and leave too
+// (unless AGENT_DEMO_KEEP=1: `tests/demo/run-demo.sh --keep` leaves it up on purpose, with its stop command).
+if (process.env.AGENT_DEMO_KEEP !== '1') {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stop();
+  }, 1_000).unref();
+}
