@@ -1,11 +1,11 @@
-import { readFile, rename, mkdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, rename, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { StatePaths } from '../run/paths.js';
 import type { Config } from '../config/schema.js';
 import type { Log } from '../adapters/log.js';
 import type { Report } from './types.js';
-import { listSpool, parseSpooledReport, type SpoolEntry } from './spool.js';
+import { BAD_KEPT, badEntriesToRemove, listSpool, parseSpooledReport, type SpoolEntry } from './spool.js';
 import { latestKey, reportKey } from './keys.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
 import { describeS3Error } from '../adapters/s3.js';
@@ -81,8 +81,9 @@ async function deliverEntry(
   if (!bytes) return 'skipped';
   const parsed = parseSpooledReport(bytes);
   if ('invalid' in parsed) {
-    await quarantine(paths.spoolDir, entry);
+    const pruned = await quarantine(paths.spoolDir, entry);
     deps.log.error({ file: entry.name, reason: parsed.invalid }, 'spooled report is unreadable: moved to spool/bad, not retried');
+    if (pruned.length > 0) deps.log.warn({ removed: pruned.length, oldest_removed: pruned[0], kept: BAD_KEPT }, 'spool/bad full: oldest unreadable reports removed');
     return 'skipped';
   }
   const { report } = parsed;
@@ -123,8 +124,17 @@ async function put(s3: S3Client, bucket: string, key: string, body: Uint8Array):
   }
 }
 
-/** An entry that can never be delivered must not block the ones behind it, nor be lost silently. */
-async function quarantine(spoolDir: string, entry: SpoolEntry): Promise<void> {
-  await mkdir(join(spoolDir, 'bad'), { recursive: true });
-  await rename(entry.path, join(spoolDir, 'bad', entry.name));
+/**
+ * An entry that can never be delivered must not block the ones behind it, nor be lost silently; and
+ * spool/bad is bounded like the spool, so a host that keeps writing broken reports cannot fill its
+ * disk: the newest BAD_KEPT stay for a human to look at (each was logged with its reason). Returns
+ * the names removed.
+ */
+async function quarantine(spoolDir: string, entry: SpoolEntry): Promise<string[]> {
+  const bad = join(spoolDir, 'bad');
+  await mkdir(bad, { recursive: true });
+  await rename(entry.path, join(bad, entry.name));
+  const pruned = badEntriesToRemove(await readdir(bad), BAD_KEPT);
+  for (const name of pruned) await unlink(join(bad, name)).catch(() => undefined);
+  return pruned;
 }

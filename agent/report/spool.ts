@@ -96,6 +96,15 @@ export async function spoolReport(
   return { file, dropped: excess.length, report: spooled };
 }
 
+/** Unreadable reports kept in spool/bad: enough to see what went wrong, never a disk's worth. */
+export const BAD_KEPT = 20;
+
+/** Which spool/bad entries go (pure): all but the newest `keep`; names sort by age like the spool's. */
+export function badEntriesToRemove(names: readonly string[], keep: number): string[] {
+  const entries = names.filter((name) => !name.startsWith('.')).sort();
+  return entries.slice(0, Math.max(0, entries.length - keep));
+}
+
 /** For `agent status` and the metrics: how many reports wait, and since when. */
 export async function spoolStats(paths: Pick<StatePaths, 'spoolDir'>): Promise<{ count: number; oldest_at: string | null }> {
   const entries = await listSpool(paths);

@@ -9,7 +9,7 @@ import { startS3Server, type S3Server, type S3BucketView } from '../helpers/s3.j
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { freePort } from '../helpers/ports.js';
 import { createS3Client, usePathStyle, type S3Limits } from '../../agent/adapters/s3.js';
-import { spoolReport, listSpool } from '../../agent/report/spool.js';
+import { spoolReport, listSpool, BAD_KEPT } from '../../agent/report/spool.js';
 import { deliverSpool } from '../../agent/report/deliver.js';
 import { keepLocalCopy, listLocalCopies } from '../../agent/report/local-copies.js';
 import { statePaths, type StatePaths } from '../../agent/run/paths.js';
@@ -133,6 +133,24 @@ describe('report delivery to a real S3 API', () => {
     expect(readdirSync(join(paths.spoolDir, 'bad'))).toEqual(['20261125T060000Z-broken.json']);
     expect(lines).toContainEqual(expect.objectContaining({ level: 50, file: '20261125T060000Z-broken.json' }));
     expect(await listSpool(paths)).toEqual([]);
+  });
+
+  it('keeps spool/bad bounded: the newest unreadable reports stay, the oldest go, with a log line', async () => {
+    const bad = join(paths.spoolDir, 'bad');
+    mkdirSync(bad, { recursive: true });
+    const old = Array.from({ length: BAD_KEPT + 5 }, (_, i) => `20261101T0000${String(i).padStart(2, '0')}Z-old-${i}.json`);
+    for (const name of old) writeFileSync(join(bad, name), 'garbage');
+    writeFileSync(join(paths.spoolDir, '20261125T060000Z-broken-again.json'), '{"truncated":');
+    const lines: Array<Record<string, unknown>> = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const s3Client = client(s3.endpoint);
+    await deliverSpool({ s3: s3Client, log: capture }, { bucket: bucket.name, prefix: PREFIX }, paths);
+    s3Client.destroy();
+    const kept = readdirSync(bad).sort();
+    expect(kept).toHaveLength(BAD_KEPT);
+    expect(kept.at(-1)).toBe('20261125T060000Z-broken-again.json');
+    expect(kept[0]).toBe(old[6]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 40, removed: 6, msg: 'spool/bad full: oldest unreadable reports removed' }));
   });
 
   it('stops at a bucket that does not exist, names it, and keeps every report', async () => {
