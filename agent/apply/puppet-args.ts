@@ -9,7 +9,7 @@
  * - --reports=none: no per-run copy under vardir/reports/<host>/ (those pile up without bound);
  *   the --lastrunreport file is still written.
  * - --color=false: plain `Error:` lines to read back.
- * - --modulepath only when the release has that directory; --hiera_config only when configured: both
+ * - --modulepath with the configured directories the release has (none: no flag); --hiera_config only when configured: both
  *   relative to the release, so a new release brings its own modules and data.
  * The `--flag=value` form keeps a value that starts with `-` from being read as a flag.
  */
@@ -35,8 +35,8 @@ export interface PuppetArgsInput {
   paths: Pick<StatePaths, 'puppetDir'>;
   releaseDir: string;
   mode: Mode;
-  /** Whether the release has the configured modulepath directory (a pure builder cannot look). */
-  hasModules: boolean;
+  /** The configured modulepath directories the release has, in order (a pure builder cannot look). */
+  modules: readonly string[];
 }
 
 export function puppetArgs(input: PuppetArgsInput): string[] {
@@ -59,7 +59,8 @@ export function puppetArgs(input: PuppetArgsInput): string[] {
   ];
   // noop: Puppet exits 0 even when it finds drift; the agent reads the report instead (FIELD-NOTES)
   if (input.mode === 'noop') args.push('--noop');
-  if (input.hasModules) args.push(`--modulepath=${join(input.releaseDir, puppet.modulepath)}`);
+  // Puppet's modulepath is a colon list, searched in order
+  if (input.modules.length > 0) args.push(`--modulepath=${input.modules.map((dir) => join(input.releaseDir, dir)).join(':')}`);
   if (puppet.hiera_config) args.push(`--hiera_config=${join(input.releaseDir, puppet.hiera_config)}`);
   // extra_args after the agent's own flags, so an operator's setting wins; the manifest (file or directory) last
   args.push(...puppet.extra_args, join(input.releaseDir, puppet.manifest));

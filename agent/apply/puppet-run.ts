@@ -47,8 +47,9 @@ export async function runPuppet(deps: Pick<Deps, 'exec' | 'log'>, input: PuppetR
   await mkdir(input.paths.puppetDir, { recursive: true, mode: 0o750 });
   // a compile error writes no report: a stale one must never be read as this run's (FIELD-NOTES)
   await rm(files.lastRunReport, { force: true });
-  const hasModules = await isDirectory(join(input.releaseDir, input.config.puppet.modulepath));
-  const args = puppetArgs({ ...input, hasModules });
+  const modules: string[] = [];
+  for (const dir of input.config.puppet.modulepath) if (await isDirectory(join(input.releaseDir, dir))) modules.push(dir);
+  const args = puppetArgs({ ...input, modules });
   deps.log.debug({ bin: input.config.puppet.bin, args }, 'starting puppet apply');
   const watch = watchPuppet({ timeoutMs: input.config.puppet.timeout, graceMs: PUPPET_KILL_GRACE_MS, signal: input.signal });
   let result: ExecResult;

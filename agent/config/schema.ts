@@ -107,7 +107,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       bin: text.default('puppet'),
       manifest: text.default('manifests'),
-      modulepath: text.default('modules'),
+      // Puppet's modulepath is a colon list (control repos use `site:modules`): a YAML list or that string
+      modulepath: z
+        .union([text, z.array(text)], { error: (issue) => `expected a directory, a colon list (site:modules) or a list of directories, got ${describe(issue.input)}` })
+        .default('modules')
+        .transform((value) => (Array.isArray(value) ? value : value.split(':')).filter((entry) => entry !== '')),
       mode: z.enum(['enforce', 'noop'], { error: (issue) => `expected enforce or noop, got ${describe(issue.input)}` }).default('enforce'),
       timeout: duration.prefault('30m'),
       hiera_config: text.default(''),

@@ -38,10 +38,14 @@ export function checkConfigSemantics(config: Config, fileExists: (file: string) 
   config.verify.public_keys.forEach((key, index) => {
     if (!fileExists(key)) problems.push(`verify.public_keys.${index}: expected an existing public key file, got "${key}" (no such file)`);
   });
-  for (const key of ['manifest', 'modulepath', 'hiera_config'] as const) {
-    const value = config.puppet[key];
+  const inTree: Array<[string, string]> = [
+    ['puppet.manifest', config.puppet.manifest],
+    ['puppet.hiera_config', config.puppet.hiera_config],
+    ...config.puppet.modulepath.map((dir, index): [string, string] => [`puppet.modulepath.${index}`, dir]),
+  ];
+  for (const [key, value] of inTree) {
     if (value.startsWith('/') || value.split('/').includes('..')) {
-      problems.push(`puppet.${key}: expected a path inside the staged tree, got "${value}"`);
+      problems.push(`${key}: expected a path inside the staged tree, got "${value}"`);
     }
   }
   if (!config.state_dir.startsWith('/')) problems.push(`state_dir: expected an absolute path, got "${config.state_dir}"`);

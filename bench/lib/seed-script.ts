@@ -25,7 +25,7 @@ export function seedScriptArgv(source: Pick<BenchSource, 'url' | 'port' | 'clien
   const { puppet } = parseConfig('source: {url: /srv/dist}\nreport: {bucket: b}\n', 'bench.yaml', () => true);
   return {
     rsync: ['-az', '--delete', '--stats', '-e', ssh, source.url, `${paths.stageDir}/`],
-    puppet: puppetArgs({ config: { puppet }, paths: { puppetDir: paths.puppetDir }, releaseDir: paths.stageDir, mode: 'enforce', hasModules: false }),
+    puppet: puppetArgs({ config: { puppet }, paths: { puppetDir: paths.puppetDir }, releaseDir: paths.stageDir, mode: 'enforce', modules: [] }),
   };
 }
 

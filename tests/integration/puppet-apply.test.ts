@@ -28,7 +28,7 @@ function workspace(fixture: string) {
 function puppet(space: { tree: string; sandbox: string; paths: StatePaths }, overrides: Partial<PuppetRunInput> & { timeout?: number; bin?: string } = {}) {
   const { timeout = 300_000, bin = 'puppet', ...rest } = overrides;
   return runPuppet(deps, {
-    config: { puppet: { bin, manifest: 'manifests', modulepath: 'modules', mode: 'enforce', timeout, hiera_config: 'hiera.yaml', extra_args: [] } },
+    config: { puppet: { bin, manifest: 'manifests', modulepath: ['site', 'modules'], mode: 'enforce', timeout, hiera_config: 'hiera.yaml', extra_args: [] } },
     paths: space.paths,
     releaseDir: space.tree,
     mode: 'enforce',

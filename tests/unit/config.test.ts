@@ -117,3 +117,18 @@ describe('maskSecrets', () => {
     expect(masked).toMatchObject({ source: { ssh_key: '/etc/agent/ssh/id_ed25519' } });
   });
 });
+
+describe('puppet.modulepath', () => {
+  const base = 'source: {url: /srv/dist/}\nreport: {bucket: b}\n';
+  it('takes one directory, Puppet\'s colon list, or a YAML list, and defaults to modules', () => {
+    expect(parseConfig(base, 'agent.yaml', noFiles).puppet.modulepath).toEqual(['modules']);
+    expect(parseConfig(`${base}puppet: {modulepath: site/modules}\n`, 'agent.yaml', noFiles).puppet.modulepath).toEqual(['site/modules']);
+    expect(parseConfig(`${base}puppet: {modulepath: "site:modules"}\n`, 'agent.yaml', noFiles).puppet.modulepath).toEqual(['site', 'modules']);
+    expect(parseConfig(`${base}puppet: {modulepath: [site, modules]}\n`, 'agent.yaml', noFiles).puppet.modulepath).toEqual(['site', 'modules']);
+  });
+
+  it('names the entry that leaves the tree, and refuses what is not a path', () => {
+    expect(configError(`${base}puppet: {modulepath: [site, /etc/puppet/modules]}\n`)).toContain('agent.yaml: puppet.modulepath.1: expected a path inside the staged tree, got "/etc/puppet/modules"');
+    expect(configError(`${base}puppet: {modulepath: 42}\n`)).toMatch(/puppet\.modulepath: expected a directory, a colon list \(site:modules\) or a list of directories, got/);
+  });
+});

@@ -3,7 +3,7 @@ import { puppetArgs, puppetFiles, type PuppetArgsInput } from '../../agent/apply
 import { factEnv, puppetErrorLines, versionIn } from '../../agent/apply/puppet-run.js';
 import type { Config } from '../../agent/config/schema.js';
 
-const PUPPET: Config['puppet'] = { bin: 'puppet', manifest: 'manifests', modulepath: 'modules', mode: 'enforce', timeout: 1_800_000, hiera_config: '', extra_args: [] };
+const PUPPET: Config['puppet'] = { bin: 'puppet', manifest: 'manifests', modulepath: ['modules'], mode: 'enforce', timeout: 1_800_000, hiera_config: '', extra_args: [] };
 
 function args(overrides: Partial<Omit<PuppetArgsInput, 'config'>> & { puppet?: Partial<Config['puppet']> } = {}): string[] {
   const { puppet, ...rest } = overrides;
@@ -12,7 +12,7 @@ function args(overrides: Partial<Omit<PuppetArgsInput, 'config'>> & { puppet?: P
     paths: { puppetDir: '/var/lib/agent/puppet' },
     releaseDir: '/var/lib/agent/releases/abc',
     mode: 'enforce',
-    hasModules: false,
+    modules: [],
     ...rest,
   });
 }
@@ -46,9 +46,13 @@ describe('puppetArgs', () => {
   });
 
   it('passes the release modulepath only when the release has it', () => {
-    expect(args({ hasModules: true })).toContain('--modulepath=/var/lib/agent/releases/abc/modules');
-    expect(args({ hasModules: false }).some((arg) => arg.startsWith('--modulepath'))).toBe(false);
-    expect(args({ hasModules: true, puppet: { modulepath: 'site/modules' } })).toContain('--modulepath=/var/lib/agent/releases/abc/site/modules');
+    expect(args({ modules: ['modules'] })).toContain('--modulepath=/var/lib/agent/releases/abc/modules');
+    expect(args({ modules: [] }).some((arg) => arg.startsWith('--modulepath'))).toBe(false);
+    expect(args({ modules: ['site/modules'] })).toContain('--modulepath=/var/lib/agent/releases/abc/site/modules');
+  });
+
+  it('passes a modulepath of several directories as the colon list Puppet takes, in order', () => {
+    expect(args({ modules: ['site', 'modules'] })).toContain('--modulepath=/var/lib/agent/releases/abc/site:/var/lib/agent/releases/abc/modules');
   });
 
   it('passes hiera_config relative to the release only when it is set', () => {
@@ -57,7 +61,7 @@ describe('puppetArgs', () => {
   });
 
   it('puts extra_args after its own flags, so the operator wins, and the manifest last', () => {
-    const argv = args({ hasModules: true, puppet: { extra_args: ['--strict=error', '--reports=store'], manifest: 'manifests/site.pp' } });
+    const argv = args({ modules: ['modules'], puppet: { extra_args: ['--strict=error', '--reports=store'], manifest: 'manifests/site.pp' } });
     expect(argv.slice(-3)).toEqual(['--strict=error', '--reports=store', '/var/lib/agent/releases/abc/manifests/site.pp']);
     expect(argv.indexOf('--modulepath=/var/lib/agent/releases/abc/modules')).toBeLessThan(argv.indexOf('--strict=error'));
   });
