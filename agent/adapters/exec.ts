@@ -1,9 +1,18 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { descendantsOf, isAlive, signalProcesses, type ProcessId } from './process-tree.js';
 
 /**
  * The one way the agent starts a process: argv (never a shell string), no rejection on a non-zero
  * exit (Puppet's 2 means "changed"), a deadline, and an abort signal. The child leads its own process
  * group, so a deadline or abort ends it together with everything it started (TERM, then KILL).
+ *
+ * The one deadline mechanism too (Puppet's puppet.timeout, rsync's source.timeout, hooks.timeout):
+ * a process group is not everything a child started. Puppet starts every `exec` resource in a session
+ * of its own (Process.setsid), outside its group, and a killed Puppet leaves such a command running,
+ * reparented to init (seen on 7.23: `sleep` outlived a TERMed Puppet). So at the deadline or abort,
+ * while the child is still alive to be their ancestor, its descendants are looked up and get the same
+ * TERM; exec returns only once they are gone, or KILLs them when the grace is over.
  */
 export interface ExecRequest {
   file: string;
@@ -38,6 +47,7 @@ export interface ExecResult {
 export type Exec = (request: ExecRequest) => Promise<ExecResult>;
 
 const DEFAULT_KILL_GRACE_MS = 10_000;
+const LEFTOVER_POLL_MS = 100;
 
 export const exec: Exec = async (request) => {
   const started = performance.now();
@@ -56,9 +66,15 @@ export const exec: Exec = async (request) => {
     lines: false,
   });
   if (child.pid !== undefined) request.onSpawn?.(child.pid);
+  let leftovers: ProcessId[] = [];
+  let stoppedAt = 0;
   const killGroup = (why: 'timeout' | 'abort') => {
+    if (timedOut || aborted) return;
     if (why === 'timeout') timedOut = true;
     else aborted = true;
+    stoppedAt = Date.now();
+    leftovers = child.pid === undefined ? [] : descendantsOf(child.pid);
+    signalProcesses(leftovers, 'SIGTERM');
     signalGroup(child.pid, 'SIGTERM');
     const hard = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), request.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
     hard.unref();
@@ -76,6 +92,9 @@ export const exec: Exec = async (request) => {
   const result = await child;
   clearTimeout(timer);
   request.signal?.removeEventListener('abort', onAbort);
+  const graceMs = request.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  while (leftovers.some(isAlive) && Date.now() - stoppedAt < graceMs) await sleep(LEFTOVER_POLL_MS);
+  signalProcesses(leftovers, 'SIGKILL');
   const spawnFailed = result.exitCode === undefined && result.signal === undefined && result.failed;
   return {
     exitCode: result.exitCode ?? null,

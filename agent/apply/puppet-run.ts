@@ -10,7 +10,6 @@ import type { Config } from '../config/schema.js';
 import type { StatePaths } from '../run/paths.js';
 import type { Mode } from '../report/types.js';
 import { puppetArgs, puppetFiles } from './puppet-args.js';
-import { watchPuppet } from './puppet-deadline.js';
 
 export interface PuppetRunInput {
   config: Pick<Config, 'puppet'>;
@@ -51,33 +50,26 @@ export async function runPuppet(deps: Pick<Deps, 'exec' | 'log'>, input: PuppetR
   for (const dir of input.config.puppet.modulepath) if (await isDirectory(join(input.releaseDir, dir))) modules.push(dir);
   const args = puppetArgs({ ...input, modules });
   deps.log.debug({ bin: input.config.puppet.bin, args }, 'starting puppet apply');
-  const watch = watchPuppet({ timeoutMs: input.config.puppet.timeout, graceMs: PUPPET_KILL_GRACE_MS, signal: input.signal });
-  let result: ExecResult;
-  try {
-    result = await deps.exec({
-      file: input.config.puppet.bin,
-      args,
-      cwd: input.releaseDir,
-      env: factEnv(input.facts),
-      killGraceMs: PUPPET_KILL_GRACE_MS,
-      signal: watch.signal, // the deadline too: see puppet-deadline.ts for why not exec's timeoutMs
-      onSpawn: (pid) => {
-        watch.spawned(pid);
-        input.onSpawn?.(pid);
-      },
-    });
-  } finally {
-    await watch.finish();
-  }
+  // exec's deadline also ends what Puppet started in sessions of its own (exec resources: setsid)
+  const result: ExecResult = await deps.exec({
+    file: input.config.puppet.bin,
+    args,
+    cwd: input.releaseDir,
+    env: factEnv(input.facts),
+    timeoutMs: input.config.puppet.timeout,
+    killGraceMs: PUPPET_KILL_GRACE_MS,
+    signal: input.signal,
+    onSpawn: input.onSpawn,
+  });
   // a Puppet killed mid-run may have left a partial report behind: not this run's verdict
-  const stopped = watch.timedOut || watch.aborted;
+  const stopped = result.timedOut || result.aborted;
   const reportYaml = stopped ? null : await readFile(files.lastRunReport, 'utf8').catch(() => null);
   const errorLines = puppetErrorLines(`${result.stdout}\n${result.stderr}`);
   if (result.spawnError) errorLines.unshift(`could not start ${input.config.puppet.bin}: ${result.spawnError}`);
   return {
     exitCode: result.exitCode,
-    timedOut: watch.timedOut,
-    aborted: watch.aborted,
+    timedOut: result.timedOut,
+    aborted: result.aborted,
     durationMs: result.durationMs,
     reportYaml,
     errorLines,
