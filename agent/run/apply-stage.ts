@@ -2,7 +2,7 @@ import type { Deps } from '../deps.js';
 import type { ApplyOutcome, Drift, Mode } from '../report/types.js';
 import { EMPTY_DRIFT } from '../report/types.js';
 import type { ActiveRelease } from '../source/types.js';
-import type { RunContext } from './run-once.js';
+import type { RunContext } from './run-context.js';
 import { runPuppet } from '../apply/puppet-run.js';
 import { parsePuppetReport } from '../apply/parse-report.js';
 import { classifyDrift } from '../report/drift.js';

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps.js';
 import type { Report } from '../report/types.js';
-import type { RunContext } from './run-once.js';
+import type { RunContext } from './run-context.js';
 import { createS3Client } from '../adapters/s3.js';
 import { spoolReport, spoolStats } from '../report/spool.js';
 import { deliverSpool, type Delivery } from '../report/deliver.js';

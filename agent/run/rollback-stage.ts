@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Deps } from '../deps.js';
 import type { Mode } from '../report/types.js';
-import type { RunContext } from './run-once.js';
+import type { RunContext } from './run-context.js';
 import type { SyncedRelease } from './source-stage.js';
 import type { RunSummary } from './status-file.js';
 import { applyActiveRelease, type AppliedRelease } from './apply-stage.js';

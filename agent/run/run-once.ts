@@ -12,11 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { Config } from '../config/schema.js';
-import type { StatePaths } from './paths.js';
-import type { Identity } from './identity.js';
-import type { Progress } from './progress.js';
-import type { RunLock } from '../lock/run-lock.js';
-import type { DisabledState, Mode, Report, Trigger } from '../report/types.js';
+import type { Report } from '../report/types.js';
 import { EMPTY_DRIFT } from '../report/types.js';
 import { buildReport, type ReportInput } from '../report/build.js';
 import { describeError } from '../errors.js';
@@ -24,35 +20,14 @@ import { agentVersion } from '../version.js';
 import { syncRelease } from './source-stage.js';
 import { skippedApply, type AppliedRelease } from './apply-stage.js';
 import { applyOrRollBack } from './rollback-stage.js';
-import type { RunSummary } from './status-file.js';
 import type { RolloutReport } from '../rollout/host-target.js';
 import { finishReport, deliverPending, shouldPublish } from './report-stage.js';
 import { answerOpenPlan } from '../plan/answer-open-plan.js';
+import { sourceLocation, type RunContext, type RunRequest } from './run-context.js';
 
-export interface RunRequest {
-  trigger: Trigger;
-  mode: Mode;
-  /** Apply the active release without polling the source (`run-now --no-sync`). */
-  noSync: boolean;
-  allowDowngrade: boolean;
-  /** `agent run-now` typed on the host: a release this host rolled back from is tried again. */
-  retryFailed: boolean;
-  /** Decides, after the poll, whether Puppet runs; run-now always applies (SPEC §1). */
-  shouldApply: (poll: { releaseChanged: boolean; sourceFailed: boolean }) => boolean;
-  /** status.json's last apply: a new release that fails where this one succeeded is rolled back. */
-  lastApply: RunSummary | null;
-  /** Set for a scheduled run while runs are disabled: nothing is polled or applied (SPEC §2). */
-  disabled: DisabledState | null;
-}
-
-export interface RunContext {
-  config: Readonly<Config>;
-  paths: StatePaths;
-  identity: Identity;
-  lock: RunLock;
-  progress: Progress;
-  signal?: AbortSignal;
-}
+// The run's shared types live in run-context.ts: the stages import them from there, never from this
+// file, so nothing in run/ imports run-once back (it imports every stage).
+export type { RunContext, RunRequest } from './run-context.js';
 
 export async function runOnce(deps: Deps, context: RunContext, request: RunRequest): Promise<Report> {
   const startedAt = deps.now();
@@ -135,9 +110,4 @@ function rolloutAfter(rollout: RolloutReport, apply: AppliedRelease): RolloutRep
 /** When the fleet should next hear from this host: an apply happens at least every drift_check_every. */
 export function nextDueAt(config: Pick<Config, 'drift_check_every' | 'splay'>, finishedAt: Date): Date {
   return new Date(finishedAt.getTime() + config.drift_check_every + config.splay);
-}
-
-export function sourceLocation(config: Pick<Config, 'source'>): string {
-  const { source } = config;
-  return source.type === 's3' ? `s3://${source.bucket ?? ''}/${source.prefix}` : (source.url ?? '');
 }

@@ -1,13 +1,13 @@
 import type { Deps } from '../deps.js';
 import type { SourceOutcome } from '../report/types.js';
 import type { ActiveRelease } from '../source/types.js';
-import type { RunContext, RunRequest } from './run-once.js';
+import type { RunContext, RunRequest } from './run-context.js';
 import { fetchRsyncRelease } from '../source/rsync.js';
 import { fetchS3Release } from '../source/s3-source.js';
 import { readActiveRelease, activateRelease } from '../release/activate.js';
 import { KEEP_RELEASES, pruneCache, pruneReleases, removeStaleStaging } from '../release/prune.js';
 import { isAgentError, describeError } from '../errors.js';
-import { sourceLocation } from './run-once.js';
+import { sourceLocation } from './run-context.js';
 import { readFailedReleases } from '../release/failed-releases.js';
 import type { RolloutReport } from '../rollout/host-target.js';
 
