@@ -27,7 +27,7 @@ describe('tests/demo/run-demo.sh --keep', () => {
       env: { AGENT_DEMO_LINK: 'no', NODE_OPTIONS: '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined },
       reject: false,
       all: true,
-      timeout: 280_000,
+      timeout: 840_000,
     });
     const output = String(demo.all);
     stop = /stop the servers with: +(kill \d+ \d+)/.exec(output)?.[1] ?? '';
@@ -59,5 +59,5 @@ describe('tests/demo/run-demo.sh --keep', () => {
     expect(later.stdout).toMatch(/^\d+ instances: /m);
     expect(later.stdout).not.toMatch(/deregistered|unreported/);
     expect(later.stdout).toMatch(/^last run: +corrected \(exit 2: changes applied\)/m);
-  }, 300_000);
+  }, 900_000);
 });
