@@ -73,7 +73,9 @@ resolve_node() {
     command -v node; return
   fi
   [ "$packages" = yes ] || { echo "install.sh: no Node >= 22 found; give --node PATH" >&2; exit 1; }
-  echo "$(bash "$here/ensure-node.sh" --min 22.0)/node"
+  local dir
+  dir=$(bash "$here/ensure-node.sh" --min 22.0) || exit 1
+  echo "$dir/node"
 }
 
 [ "$packages" = yes ] && install_packages
