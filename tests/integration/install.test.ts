@@ -35,7 +35,8 @@ function install(extra: string[] = []) {
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'agent-install-'));
   root = join(work, 'root');
-  const packed = await execa('npm', ['pack', '--silent', '--pack-destination', work], { cwd: REPO });
+  // --ignore-scripts: `prepare` would rebuild dist/ under the e2e suites running beside this one
+  const packed = await execa('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', work], { cwd: REPO });
   artifact = join(work, packed.stdout.trim().split('\n').pop()!);
   writeFileSync(join(work, 'known_hosts'), 'manifests.example.internal ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIManifestServerHostKeyForTests\n');
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(work, 'id_ed25519')]);
