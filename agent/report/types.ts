@@ -78,7 +78,8 @@ export interface Report {
   agent_version: string;
   trigger: Trigger;
   mode: Mode;
-  instance: { id: string; hostname: string; private_ip: string | null };
+  /** roles: the host's config roles, so reports/ can be queried by role (Athena, `fleet query`). */
+  instance: { id: string; hostname: string; private_ip: string | null; roles?: string[] };
   started_at: string;
   finished_at: string;
   duration_ms: number;

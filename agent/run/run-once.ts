@@ -41,7 +41,7 @@ export async function runOnce(deps: Deps, context: RunContext, request: RunReque
     agentVersion: agentVersion(),
     trigger: request.trigger,
     mode: request.mode,
-    instance: { id: identity.id, hostname: identity.hostname, private_ip: identity.private_ip },
+    instance: { id: identity.id, hostname: identity.hostname, private_ip: identity.private_ip, roles: [...config.roles] },
     startedAt,
     redact: config.report.redact.map((pattern) => new RegExp(pattern, 'g')),
   };
