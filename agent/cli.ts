@@ -77,6 +77,8 @@ export const COMMANDS = {
       '       agent fleet targets [--port N] [--role R]\n' +
       '       agent fleet run-now [--role R] [--result R] [--parallel N] [--max-failures K] [--noop | --plan PLAN_ID] [--ssh-user U] [--ssh-key K] [--ssh-port N]\n' +
       '       agent fleet prune [--older-than DUR] [--dry-run]\n' +
+      '       agent fleet dashboard --out DIR|s3://BUCKET/PREFIX [--days N] | --serve [--out DIR] [--port N] [--every DUR]\n' +
+      '       agent fleet query NAME --reports DIR [--json]   (NAME: drift-by-role, flapping-resources, failing-hosts, release-failure-rate)\n' +
       '  each with [--config PATH] [--bucket B] [--prefix P] [--endpoint URL] [--path-style] [--region R]',
     options: {
       json: { type: 'boolean' },
@@ -99,8 +101,13 @@ export const COMMANDS = {
       endpoint: { type: 'string' },
       'path-style': { type: 'boolean' },
       region: { type: 'string' },
+      out: { type: 'string' },
+      days: { type: 'string' },
+      serve: { type: 'boolean' },
+      every: { type: 'string' },
+      reports: { type: 'string' },
     },
-    positionals: [1, 1],
+    positionals: [1, 2],
   },
   keygen: {
     summary: 'write an Ed25519 key pair PREFIX.key (0600) and PREFIX.pub for signing releases',
@@ -191,7 +198,7 @@ export interface ParsedCommand {
 
 export type CommandLine = ParsedCommand | { name: 'help'; text: string } | { name: 'version' };
 
-export const FLEET_SUBCOMMANDS = ['status', 'hosts', 'targets', 'run-now', 'prune'];
+export const FLEET_SUBCOMMANDS = ['status', 'hosts', 'targets', 'run-now', 'prune', 'dashboard', 'query'];
 
 export const ROLLOUT_SUBCOMMANDS = ['start', 'status', 'advance', 'pause', 'resume', 'abort', 'tick'];
 
@@ -234,6 +241,7 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
   if (command.name !== 'rollout' && command.name !== 'plan' && typeof values.to === 'string' && !/^s3:\/\/[^/]+/.test(values.to)) fail(`--to: expected s3://BUCKET/PREFIX, got "${values.to}"`);
   if (command.name === 'config' && command.positionals[0] !== 'check') fail(`unknown config subcommand "${command.positionals[0]}"`);
   if (command.name === 'fleet' && !FLEET_SUBCOMMANDS.includes(command.positionals[0] ?? '')) fail(`unknown fleet subcommand "${command.positionals[0]}"`);
+  if (command.name === 'fleet') checkFleetDashboard(command, fail);
   for (const key of ['stale', 'older-than'] as const) {
     if (typeof values[key] === 'string' && parseDuration(values[key]) === undefined) fail(`--${key}: expected a duration like 30m or 1d, got "${values[key]}"`);
   }
@@ -252,6 +260,23 @@ function checkCommand(command: ParsedCommand, spec: CommandSpec): void {
   if (typeof values.trigger === 'string' && !(TRIGGERS as readonly string[]).includes(values.trigger)) {
     fail(`--trigger: expected one of ${TRIGGERS.join(', ')}, got "${values.trigger}"`);
   }
+}
+
+/** `fleet dashboard` and `fleet query` (SPEC §11); every other fleet subcommand takes no argument. */
+function checkFleetDashboard(command: ParsedCommand, fail: (message: string) => never): void {
+  const { values, positionals } = command;
+  const sub = positionals[0];
+  if (sub === 'query') {
+    if (positionals.length !== 2) fail('fleet query needs a query NAME');
+    if (typeof values.reports !== 'string') fail('--reports DIR is required: a local copy of reports/ (aws s3 sync s3://BUCKET/reports/ DIR)');
+    return;
+  }
+  if (positionals.length !== 1) fail(`fleet ${sub} takes no argument`);
+  if (sub !== 'dashboard') return;
+  if (!values.serve && typeof values.out !== 'string') fail('--out DIR|s3://BUCKET/PREFIX is required (or --serve)');
+  if (values.serve && typeof values.out === 'string' && values.out.startsWith('s3://')) fail('--serve writes to a local directory: give --out DIR or no --out');
+  if (typeof values.days === 'string' && !/^[1-9]\d*$/.test(values.days)) fail(`--days: expected a positive whole number of days, got "${values.days}"`);
+  if (typeof values.every === 'string' && parseDuration(values.every) === undefined) fail(`--every: expected a duration like 1m, got "${values.every}"`);
 }
 
 function checkRollout(command: ParsedCommand, fail: (message: string) => never): void {

@@ -21,7 +21,7 @@ import type { RolloutHost } from '../rollout/tally.js';
 import { fleetRollout, formatRolloutLine } from '../fleet/rollout-summary.js';
 import { s3SourceKeys } from '../source/s3-keys.js';
 
-interface FleetContext {
+export interface FleetContext {
   s3: S3Client;
   bucket: string;
   prefix: string;
@@ -35,6 +35,7 @@ const DEFAULTS = { driftCheckEveryMs: 30 * 60_000, splayMs: 5 * 60_000 };
 
 /** `agent fleet ...`: operators' view of the fleet, from the registry and latest reports in S3. */
 export async function fleetCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
+  if (command.positionals[0] === 'query') return (await import('./fleet-query.js')).fleetQueryCommand(command, io);
   const context = fleetContext(command.values, io.env);
   try {
     switch (command.positionals[0]) {
@@ -48,6 +49,8 @@ export async function fleetCommand(command: ParsedCommand, io: CommandIo): Promi
         return 0;
       case 'run-now':
         return await fleetRunNow(context, command.values, io);
+      case 'dashboard':
+        return await (await import('./fleet-dashboard.js')).fleetDashboardCommand(context, command.values, io);
       default:
         return await fleetPrune(context, command.values, io);
     }
@@ -58,7 +61,7 @@ export async function fleetCommand(command: ParsedCommand, io: CommandIo): Promi
 }
 
 /** Bucket, prefix, endpoint from the config's report: section when there is a config; flags override. */
-function fleetContext(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): FleetContext {
+export function fleetContext(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): FleetContext {
   const { config, path } = operatorConfig(values, env);
   const bucket = (values.bucket as string | undefined) ?? config?.report.bucket;
   if (!bucket) throw new AgentError('usage', `no bucket: give --bucket or a config file with report.bucket (looked for ${path})`);
@@ -95,7 +98,7 @@ async function loadFleet(context: FleetContext, values: ParsedCommand['values'])
 }
 
 /** rollout.json as the source holds it; null when there is none or it cannot be read (the reports still tell). */
-async function readRolloutDocument(context: FleetContext): Promise<RolloutDocument | null> {
+export async function readRolloutDocument(context: FleetContext): Promise<RolloutDocument | null> {
   if (!context.source) return null;
   const fetched = (await fetchJsonMany<RolloutDocument>(context.source.s3, context.source.bucket, [context.source.rolloutKey])).get(context.source.rolloutKey);
   return fetched?.ok ? fetched.value : null;
