@@ -76,6 +76,6 @@ async function buildOnce(context: FleetContext, values: ParsedCommand['values'],
 }
 
 function failure(io: CommandIo, error: unknown): undefined {
-  io.stderr.write(`agent: dashboard: could not read the fleet from S3: ${describeS3Error(error)}\n`);
+  io.stderr.write(`agent: dashboard: build failed: ${describeS3Error(error)}\n`);
   return undefined;
 }

@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { execa } from 'execa';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Page } from 'puppeteer-core';
 import { startS3Server, listKeys, type S3Server } from '../helpers/s3.js';
 import { AGENT_BIN } from '../helpers/agent-host.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
-import { seedDashboardFleet, writeDashboardConfig, REPORT_BUCKET, SOURCE_BUCKET } from '../helpers/dashboard-fleet.js';
+import { seedDashboardFleet, seededDocuments, writeDashboardConfig, REPORT_BUCKET, SOURCE_BUCKET } from '../helpers/dashboard-fleet.js';
+import { parseDataScript } from '../../agent/dashboard/site.js';
 
 /**
  * `agent fleet dashboard` over a seeded S3 of 10,000 hosts (every state, a rollout, flapping resources),
@@ -72,7 +74,8 @@ describe('agent fleet dashboard over 10,000 hosts', () => {
     for (const file of ['index.html', 'app.js', 'vendor/uPlot.iife.min.js', 'data/summary.js', 'data/hosts.js', 'data/hosts/00.js', 'data/hosts/63.js', 'history.json']) {
       expect(statSync(join(site, file)).size).toBeGreaterThan(0);
     }
-    expect(build.seconds).toBeLessThan(90);
+    // the goal (≤ 15 s on a quiet machine) is measured by bench/ (dashboard scenario); this bound only catches a build gone quadratic on a busy CI machine
+    expect(build.seconds).toBeLessThan(240);
   });
 
   it('keeps the data small: under 3 MB gzip in all', () => {
@@ -172,12 +175,19 @@ describe('agent fleet dashboard over 10,000 hosts', () => {
 
   it('appends a snapshot to history.json at each build, and the next build keeps the runs the last one saw', async () => {
     const before = JSON.parse(readFileSync(join(site, 'history.json'), 'utf8'));
+    // host 5 runs again between two builds: its host view must then show both runs
+    const host = seededDocuments(5, Date.now());
+    const rerun = { ...(host.report as Record<string, unknown>), run_id: 'rerun-5', finished_at: new Date(Date.now() + 1000).toISOString() };
+    await s3.client.send(new PutObjectCommand({ Bucket: REPORT_BUCKET, Key: `latest/${host.id}.json`, Body: JSON.stringify(rerun) }));
     const again = await agent(['fleet', 'dashboard', '--out', site, '--days', '3']);
     expect(again.exitCode).toBe(0);
     const after = JSON.parse(readFileSync(join(site, 'history.json'), 'utf8'));
     expect(after.snapshots).toHaveLength(before.snapshots.length + 1);
     expect(after.snapshots.at(-1).counts[after.states.indexOf('failed')]).toBe(status.summary.by_state.failed);
-  });
+    const shards = readdirSync(join(site, 'data/hosts')).map((name) => parseDataScript(readFileSync(join(site, 'data/hosts', name), 'utf8'))!.value as Record<string, { runs: Array<{ run_id: string }> }>);
+    const runs = shards.find((shard) => shard[host.id])![host.id]!.runs.map((run) => run.run_id);
+    expect(runs).toEqual(['rerun-5', (host.report as { run_id: string }).run_id]);
+  }, 300_000);
 
   it('writes to an S3 prefix that a static website serves, and the page works from there', async () => {
     const result = await agent(['fleet', 'dashboard', '--out', 's3://fleet-site/dash']);
@@ -192,7 +202,7 @@ describe('agent fleet dashboard over 10,000 hosts', () => {
     await page.waitForSelector('#runs .run');
     expect(problems).toEqual([]);
     await page.close();
-  });
+  }, 300_000);
 
   it('page load to interactive in Chromium stays under 2 s for 10,000 hosts (figure printed)', async () => {
     const { page } = await browser.page();
