@@ -13,6 +13,7 @@ import { fleetLoad } from './fleet-load.js';
 import { fleetView } from './fleet-view.js';
 import { rolloutSim } from './rollout-sim.js';
 import { planCost } from './plan-cost.js';
+import { dashboard } from './dashboard.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   noChangePoll,
@@ -25,4 +26,5 @@ export const SCENARIOS: readonly Scenario[] = [
   fleetView,
   rolloutSim,
   planCost,
+  dashboard,
 ];

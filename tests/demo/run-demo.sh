@@ -217,6 +217,9 @@ const s3 = new S3Client({ endpoint: 'http://127.0.0.1:$port', forcePathStyle: tr
 const page = await s3.send(new ListObjectsV2Command({ Bucket: 'fleet-reports' }));
 for (const o of page.Contents ?? []) console.log('s3://fleet-reports/' + o.Key, o.Size + ' bytes');
 "
+step "the fleet dashboard: a static site built from S3 (agent fleet dashboard --serve serves it on 127.0.0.1)"
+agent fleet dashboard --out "$demo/dashboard" --bucket fleet-reports --endpoint "http://127.0.0.1:$port" --path-style --config "$demo/fleet/demo-web-1.yaml"
+echo "open it in a browser: file://$demo/dashboard/index.html"
 
 step "what to try next"
 if [ "$keep" = yes ]; then
@@ -229,7 +232,7 @@ The S3 server is still up. In a shell:
   agent run-now --noop            # what would change on demo-app-1 now
   agent run-now --help            # every command: flags, defaults, exit codes, an example
 NEXT
-  agent --help 2>/dev/null | grep -q '^  dashboard ' && echo "  agent dashboard                 # the fleet in a browser"
+  echo "  agent fleet dashboard --serve   # the fleet in a browser, on http://127.0.0.1:8080/"
   echo "stop the servers with:  $stop_servers"
 else
   echo "The S3 server stops with this script. Run it again with --keep to keep it, then:"
