@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ParsedCommand } from '../cli.js';
@@ -20,7 +20,8 @@ const WARNINGS_SHOWN = 20;
  * `--serve` keeps serving it on 127.0.0.1 and rebuilds it every minute until SIGINT/SIGTERM.
  */
 export async function fleetDashboardCommand(context: FleetContext, values: ParsedCommand['values'], io: CommandIo): Promise<number> {
-  const out = typeof values.out === 'string' ? values.out : mkdtempSync(join(tmpdir(), 'agent-dashboard-'));
+  const temporary = typeof values.out !== 'string';
+  const out = temporary ? mkdtempSync(join(tmpdir(), 'agent-dashboard-')) : String(values.out);
   const store = out.startsWith('s3://') ? s3Target(context, out) : directoryStore(resolve(out));
   const build = () => buildOnce(context, values, io, store);
   if (!values.serve) {
@@ -44,6 +45,7 @@ export async function fleetDashboardCommand(context: FleetContext, values: Parse
   });
   clearInterval(timer);
   await new Promise((done) => server.close(done));
+  if (temporary) rmSync(out, { recursive: true, force: true });
   return 0;
 }
 

@@ -84,6 +84,14 @@ describe('agent fleet dashboard with bad data', () => {
     await page.close();
   });
 
+  it('shows a progress bar of the objects read when stderr is a terminal', async () => {
+    // util-linux `script` gives the command a pseudo-terminal
+    const command = [process.execPath, AGENT_BIN, 'fleet', 'dashboard', '--out', join(work, 'tty'), '--bucket', 'fleet-reports', '--endpoint', s3.endpoint, '--path-style'].map((part) => `'${part}'`).join(' ');
+    const result = await execa('script', ['-qec', command, '/dev/null'], { reject: false, env: { ...s3.env, AGENT_CONFIG: '/nonexistent/agent.yaml' }, timeout: 120_000 });
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stdout)).toMatch(/\ragent: dashboard: reading S3 \[#{30}\] (\d+)\/\1 objects/);
+  });
+
   it('starts a new history when history.json is damaged, and says so', async () => {
     const site = join(work, 'site');
     const { writeFileSync } = await import('node:fs');

@@ -139,10 +139,15 @@
     var problems = summary.problems;
     if (problems.length === 0) return;
     $('problems-panel').hidden = false;
-    var shown = problems.slice(0, 100);
-    $('problems').innerHTML = '<table class="breakdown"><tbody>' + shown.map(function (p) {
+    var row = function (p) {
       return '<tr><td>' + hostLink(p.instance_id) + '</td><td>' + badge(p.state) + '</td><td class="problem">' + esc(p.problem) + '</td></tr>';
-    }).join('') + '</tbody></table>' + (problems.length > shown.length ? '<p class="muted">and ' + (problems.length - shown.length) + ' more</p>' : '');
+    };
+    // a few shown, the rest one click away: a long list must not push the hosts table off the screen
+    var first = problems.slice(0, 8);
+    var rest = problems.slice(8, 500);
+    $('problems').innerHTML = '<table class="breakdown"><tbody>' + first.map(row).join('') + '</tbody></table>' +
+      (rest.length ? '<details><summary>' + F.count(problems.length - first.length) + ' more</summary><table class="breakdown"><tbody>' + rest.map(row).join('') + '</tbody></table>' +
+        (problems.length > 508 ? '<p class="muted">and ' + F.count(problems.length - 508) + ' more (filter the table by state)</p>' : '') + '</details>' : '');
   }
 
   function options(select, label, names, render) {
