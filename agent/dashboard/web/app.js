@@ -73,7 +73,6 @@
     }));
     var holder = $('history-chart');
     var width = Math.max(300, holder.clientWidth || 600);
-    // eslint-disable-next-line new-cap
     // compliant hosts on their own right-hand axis: a handful of failures must not lie flat under thousands of compliant hosts
     var fromZero = function (u, min, max) { return [0, Math.max(1, Math.ceil(max * 1.15))]; };
     new window.uPlot({
