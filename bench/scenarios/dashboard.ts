@@ -21,7 +21,7 @@ const LOADS = 5;
 
 export const dashboard: Scenario = {
   name: 'dashboard',
-  title: '7. Fleet dashboard (issue #15)',
+  title: '9. Fleet dashboard (issue #15)',
   async run(options) {
     const size = options.quick ? 200 : 10_000;
     const s3 = await startBenchS3([REPORT_BUCKET, SOURCE_BUCKET]);
