@@ -2,8 +2,6 @@ import type { Deps } from '../deps.js';
 import type { SourceOutcome } from '../report/types.js';
 import type { ActiveRelease } from '../source/types.js';
 import type { RunContext, RunRequest } from './run-once.js';
-import { fetchRsyncRelease } from '../source/rsync.js';
-import { fetchS3Release } from '../source/s3-source.js';
 import { readActiveRelease, activateRelease } from '../release/activate.js';
 import { KEEP_RELEASES, pruneCache, pruneReleases, removeStaleStaging } from '../release/prune.js';
 import { isAgentError, describeError } from '../errors.js';
@@ -52,9 +50,10 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
       failed: await readFailedReleases(paths.failedReleasesFile),
       retryFailed: request.retryFailed,
     };
+    // each source loads its own code: an rsync poll never loads the S3 SDK
     const fetched = config.source.type === 's3'
-      ? await fetchS3Release(deps, config, paths, active, options)
-      : await fetchRsyncRelease(deps, config, paths, active, options);
+      ? await (await import('../source/s3-source.js')).fetchS3Release(deps, config, paths, active, options)
+      : await (await import('../source/rsync.js')).fetchRsyncRelease(deps, config, paths, active, options);
     const followed = { namedBy: fetched.namedBy, ...(fetched.rollout ? { rollout: fetched.rollout } : {}) };
     if (fetched.rollout) progress.note(`rollout  ${describeRollout(fetched.rollout)}`);
     if (fetched.status === 'unchanged') {
