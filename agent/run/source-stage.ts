@@ -10,6 +10,9 @@ import { readFailedReleases } from '../release/failed-releases.js';
 import type { RolloutReport } from '../rollout/host-target.js';
 
 
+/** Runs the daemon starts: their SSH connection may stay up for the next tick (source/ssh-control.ts). */
+const DAEMON_TRIGGERS: ReadonlySet<string> = new Set(['schedule', 'boot', 'signal']);
+
 export interface SyncedRelease {
   source: SourceOutcome;
   /** The release to apply: the new one when the source gave one, else the last good one (or none). */
@@ -49,6 +52,7 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
       host: { instance_id: context.identity.id, roles: config.roles },
       failed: await readFailedReleases(paths.failedReleasesFile),
       retryFailed: request.retryFailed,
+      keepConnection: DAEMON_TRIGGERS.has(request.trigger),
     };
     // each source loads its own code: an rsync poll never loads the S3 SDK
     const fetched = config.source.type === 's3'
