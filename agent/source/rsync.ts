@@ -16,6 +16,7 @@ import { trustManifest } from '../release/verify.js';
 import { MANIFEST_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { keepRelease, readOfferedManifest, trustPolicy, verifyStagedTree } from './staged-release.js';
 import { formatDuration } from '../config/duration.js';
+import { syncFileSystem } from '../adapters/files.js';
 import { heldBack } from '../rollout/host-target.js';
 import { isRemoteUrl, pollIntervalMs } from '../config/semantics.js';
 import { PERSIST_MARGIN_S, sshControlFor, type SshControl } from './ssh-control.js';
@@ -60,6 +61,7 @@ export async function fetchRsyncRelease(
       if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
     }
     const stats = parseStats((await rsync(stageArgs(config.source, staging, active?.dir ?? null, control))).stdout);
+    await syncFileSystem(staging); // the new files durable before anything trusts them (stageArgs)
     const bytesTransferred = polledBytes + stats.bytesTransferred;
     const previous = active ? await readTreeIndex(paths, active.id) : undefined;
     const { index } = await verifyStagedTree(config, staging, policy, previous);
