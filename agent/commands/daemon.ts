@@ -42,7 +42,7 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
     io.stderr.write(`agent daemon: invalid configuration, not starting:\n${describeError(error)}\n`);
     return EXIT_BAD_CONFIG;
   }
-  const log = await commandLog(io, config);
+  const log = await commandLog(io, config, { light: true }); // the idle daemon carries no pino
   const paths = statePaths(config);
   const startedAt = new Date().toISOString();
   const childArgs = (args: string[]) => [...args, '--config', path];

@@ -12,9 +12,9 @@ export interface CommandIo {
  * The logger for a command: JSON lines for the journal, pretty on a TTY. `toStderr` when stdout carries
  * the command's own output (`--json`). On a terminal the operator reads progress lines, so only warnings show.
  */
-export async function commandLog(io: CommandIo, config: Pick<Config, 'log'>, options: { toStderr?: boolean } = {}): Promise<Log> {
+export async function commandLog(io: CommandIo, config: Pick<Config, 'log'>, options: { toStderr?: boolean; light?: boolean } = {}): Promise<Log> {
   const stream = options.toStderr ? io.stderr : io.stdout;
   const interactive = Boolean(stream.isTTY);
   const level = interactive && config.log.level === 'info' ? 'warn' : config.log.level;
-  return createLog({ level, fd: options.toStderr ? 2 : 1, pretty: interactive });
+  return createLog({ level, fd: options.toStderr ? 2 : 1, pretty: interactive, light: options.light });
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { createReadStream, lstatSync, readdirSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { AgentError } from '../errors.js';
@@ -51,7 +51,7 @@ async function indexEntry(root: string, relative: string, stats: Stats, known: I
   if (stats.isFile()) {
     const sameInode = known && known.dev === stats.dev && known.ino === stats.ino;
     const reusable = sameInode && known.size === stats.size && known.mtimeMs === stats.mtimeMs;
-    const sha256 = reusable ? known.sha256 : await hashFile(join(root, relative));
+    const sha256 = reusable ? known.sha256 : stats.size <= SMALL_FILE ? hashSmallFile(join(root, relative)) : await hashFile(join(root, relative));
     return { sha256, size: stats.size, mode: formatMode(stats.mode), ...identity };
   }
   if (stats.isSymbolicLink()) {
@@ -69,6 +69,13 @@ function assertInsideTree(relative: string, target: string): void {
   if (posix.isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) {
     throw new AgentError('source_rejected', `the tree's symlink "${relative}" points outside it (to "${target}")`);
   }
+}
+
+/** Files up to this size are read and hashed in one synchronous call: a stream per file cost ~0.3 ms of set-up each. */
+const SMALL_FILE = 1024 * 1024;
+
+function hashSmallFile(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 export function hashFile(path: string): Promise<string> {
