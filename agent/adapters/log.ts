@@ -31,7 +31,7 @@ const REDACT_PATHS = ['*.secretAccessKey', '*.sessionToken', '*.password', '*.to
 export async function createLog(options: LogOptions): Promise<Log> {
   const fd = options.fd ?? 1;
   if (options.light && !options.pretty) return lineLog(options.level, fd);
-  const { pino } = await import('pino');
+  const { default: pino } = await import('pino'); // `default`: the bundle (esbuild) gives a CommonJS module no named exports
   if (options.pretty) {
     const { default: pretty } = await import('pino-pretty');
     const destination = pretty({ destination: fd, colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });

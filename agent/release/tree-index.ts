@@ -31,19 +31,29 @@ export interface TreeIndex {
  * The walk's metadata calls are synchronous: one thread-pool round trip per file would cost more than
  * the syscall itself (seconds at 10,000 files), and a run is a process of its own, nothing else waits.
  */
-export async function indexTree(root: string, previous?: TreeIndex): Promise<TreeIndex> {
+export async function indexTree(root: string, previous?: TreeIndex | readonly (TreeIndex | undefined)[]): Promise<TreeIndex> {
   const files: Record<string, IndexedFile> = {};
+  const known = (Array.isArray(previous) ? previous : [previous]).filter((index): index is TreeIndex => index !== undefined);
   const walk = async (relativeDir: string): Promise<void> => {
     for (const name of readdirSync(join(root, relativeDir))) {
       const relative = relativeDir ? `${relativeDir}/${name}` : name;
       const stats = lstatSync(join(root, relative));
       if (stats.isDirectory()) await walk(relative);
-      else files[relative] = await indexEntry(root, relative, stats, previous?.files[relative]);
+      else files[relative] = await indexEntry(root, relative, stats, sameFile(known, relative, stats));
     }
   };
   await walk('');
   const entries = Object.entries(files).map(([path, file]) => ({ path, sha256: file.sha256, mode: file.mode }));
   return { releaseId: computeReleaseId(entries), files };
+}
+
+/** The indexed entry at `relative` that is this very inode (a hard link or an untouched recycled file), if any. */
+function sameFile(indexes: readonly TreeIndex[], relative: string, stats: Stats): IndexedFile | undefined {
+  for (const index of indexes) {
+    const known = index.files[relative];
+    if (known && known.dev === stats.dev && known.ino === stats.ino) return known;
+  }
+  return undefined;
 }
 
 async function indexEntry(root: string, relative: string, stats: Stats, known: IndexedFile | undefined): Promise<IndexedFile> {

@@ -13,6 +13,7 @@ import { countChangedFiles, readTreeIndex, restatIndex, writeTreeIndex, type Tre
 import { isReleaseMetadata } from '../release/release-id.js';
 import { STAGING_PREFIX } from '../release/prune.js';
 import { trustManifest } from '../release/verify.js';
+import { recycleRelease } from '../release/recycle.js';
 import { MANIFEST_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { keepRelease, readOfferedManifest, trustPolicy, verifyStagedTree } from './staged-release.js';
 import { formatDuration } from '../config/duration.js';
@@ -43,6 +44,7 @@ export async function fetchRsyncRelease(
   const control = await sshControl(config, paths, options.keepConnection ?? false);
   await mkdir(paths.releasesDir, { recursive: true });
   const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
+  const recycling = `${staging}-recycled`;
   try {
     let polledBytes = 0;
     // a signed active release: its successor is announced by `.release/` alone
@@ -60,23 +62,27 @@ export async function fetchRsyncRelease(
       polledBytes += parseStats(poll.stdout).bytesTransferred;
       if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
     }
-    const stats = parseStats((await rsync(stageArgs(config.source, staging, active?.dir ?? null, control))).stdout);
-    await syncFileSystem(staging); // the new files durable before anything trusts them (stageArgs)
+    // a signed successor: stage into the release the next prune would delete (release/recycle.ts)
+    const recycled = active && manifest ? await recycleRelease(paths, active, manifest, recycling) : undefined;
+    const target = recycled ? recycling : staging;
+    const stats = parseStats((await rsync(stageArgs(config.source, target, active?.dir ?? null, control))).stdout);
+    await syncFileSystem(target); // the new files durable before anything trusts them (stageArgs)
     const bytesTransferred = polledBytes + stats.bytesTransferred;
     const previous = active ? await readTreeIndex(paths, active.id) : undefined;
-    const { index } = await verifyStagedTree(config, staging, policy, previous);
+    const { index } = await verifyStagedTree(config, target, policy, [previous, recycled]);
     if (active && index.releaseId === active.id) {
-      await adoptSourceTimes(deps, paths, staging, active, previous);
+      await adoptSourceTimes(deps, paths, target, active, previous);
       return unchanged(active, bytesTransferred);
     }
     // a plain tree is known by its id only once staged: a held one is staged and dropped at each poll
     const held = active ? heldBack(heldInput, index.releaseId, RSYNC_NAMED_BY) : undefined;
     if (active && held) return { ...unchanged(active, bytesTransferred), held };
-    const releaseDir = await keepRelease(paths, staging, index);
+    const releaseDir = await keepRelease(paths, target, index);
     const filesChanged = previous ? countChangedFiles(previous, index) : active ? stats.filesChanged : Object.keys(index.files).length;
     return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred, namedBy: RSYNC_NAMED_BY };
   } finally {
     await rm(staging, { recursive: true, force: true }); // gone already when it became the release
+    await rm(recycling, { recursive: true, force: true });
   }
 }
 
