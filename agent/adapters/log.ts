@@ -63,7 +63,7 @@ export function lineLog(level: string, fd: number, bindings: Record<string, unkn
       const own = typeof fields === 'string' ? {} : fields;
       const msg = typeof fields === 'string' ? fields : message;
       const line = { level: value, time: Date.now(), ...bindings, ...redacted(own), ...(msg === undefined ? {} : { msg }) };
-      writeSync(fd, `${JSON.stringify(line, errorsAsObjects)}\n`);
+      writeLine(fd, `${JSON.stringify(line, errorsAsObjects)}\n`);
     }) as LogFn;
   return {
     level,
@@ -73,6 +73,26 @@ export function lineLog(level: string, fd: number, bindings: Record<string, unkn
     error: at(LEVELS.error!),
     child: (more) => lineLog(level, fd, { ...bindings, ...redacted(more) }),
   };
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Write a whole line to a descriptor that may be a non-blocking pipe or socket (the journal): on
+ * EAGAIN wait 10 ms and go on, as pino's sonic-boom does, for up to 10 s; a log line is never worth
+ * crashing the daemon, so one that cannot be written is dropped.
+ */
+function writeLine(fd: number, text: string): void {
+  let rest = Buffer.from(text);
+  for (let waited = 0; rest.length > 0; ) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || waited >= 10_000) return;
+      Atomics.wait(PAUSE, 0, 0, 10);
+      waited += 10;
+    }
+  }
 }
 
 const REDACTED_CHILDREN = new Set(REDACT_PATHS.filter((path) => path.startsWith('*.')).map((path) => path.slice(2)));
