@@ -9,10 +9,13 @@ export function agentVersion(): string {
 }
 
 export function buildInfo(): { version: string; commit: string } {
-  try {
-    return JSON.parse(readFileSync(new URL('./build-info.json', import.meta.url), 'utf8')) as { version: string; commit: string };
-  } catch {
-    // under jest (agent/version.ts) or before the first build
+  for (const relative of ['./build-info.json', '../build-info.json']) {
+    try {
+      // beside this module (tsc's dist/agent/), or one up from the bundle's dist/agent/chunks/
+      return JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { version: string; commit: string };
+    } catch {
+      // under jest (agent/version.ts) or before the first build
+    }
   }
   for (const relative of ['../../package.json', '../package.json']) {
     try {

@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
   const options: BenchOptions = {
     quick: args.quick,
     repetitions: args.repetitions ?? (args.quick ? QUICK_REPETITIONS : FULL_REPETITIONS),
+    idleMinutes: args.idleMinutes ?? (args.quick ? 0.1 : 60),
     log: (message) => process.stderr.write(`${message}\n`),
   };
   const started = performance.now();

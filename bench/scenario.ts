@@ -37,6 +37,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Repetitions for the timed scenarios. */
   repetitions: number;
+  /** Minutes the idle-memory scenario leaves the daemon idle before its last sample. */
+  idleMinutes: number;
   /** Where scenarios print progress (stderr): a long run should say what it is doing. */
   log(message: string): void;
 }

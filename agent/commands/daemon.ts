@@ -11,6 +11,7 @@ import { spawnAgent, captureAgent } from '../adapters/spawn-agent.js';
 import { notifySystemd, watchdogIntervalMs } from '../adapters/systemd-notify.js';
 import { processStartTime } from '../adapters/proc.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
+import { closeSshMasters } from '../adapters/ssh-master.js';
 import { describeError } from '../errors.js';
 import { unlink } from 'node:fs/promises';
 import type { Log } from '../adapters/log.js';
@@ -55,6 +56,7 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
   const runChild = (args: string[]) => spawnAgent(childArgs(args), childEnv).exited;
 
   log.info({ pid: process.pid, config: path }, 'agent daemon starting');
+  await closeMasters(paths, log); // a killed daemon's connections: its runs' successor starts afresh
   const registered = (await runChild(['register'])) === 0;
   if (!registered) log.error({}, 'registration failed: retrying before the next run');
   let needsRegistration = !registered;
@@ -104,6 +106,7 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
   clearInterval(watchdog);
   await loop.stop(config.stop_grace);
   await deregister(runChild, log);
+  await closeMasters(paths, log);
   await unlink(paths.daemonFile).catch(() => undefined);
   log.info({}, 'agent daemon stopped');
   return 0;
@@ -125,6 +128,12 @@ async function loadConfigInChild(path: string, env: NodeJS.ProcessEnv): Promise<
 async function instanceIdOf(config: Readonly<Config>, paths: StatePaths): Promise<string> {
   if (config.instance_id !== 'auto') return config.instance_id;
   return (await readJsonFile<{ id: string }>(paths.identityFile))?.id ?? 'unknown';
+}
+
+/** The SSH connections the daemon's runs kept open for the next tick (rsync source): the daemon owns them. */
+async function closeMasters(paths: StatePaths, log: Log): Promise<void> {
+  const closed = await closeSshMasters(paths.sshDir).catch(() => 0);
+  if (closed > 0) log.info({ closed, dir: paths.sshDir }, 'closed the SSH connections kept between runs');
 }
 
 async function deregister(runChild: (args: string[]) => Promise<number | null>, log: Log): Promise<void> {

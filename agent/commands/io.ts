@@ -22,7 +22,8 @@ export async function commandLog(io: CommandIo, config: Pick<Config, 'log'>, opt
   const journal = options.service === true || io.env[LOG_FORMAT_ENV] === 'json';
   if (journal) {
     const stream = options.toStderr ? io.stderr : io.stdout;
-    return createLog({ level: config.log.level, fd: options.toStderr ? 2 : 1, pretty: Boolean(stream.isTTY) && options.service === true });
+    // the long-lived daemon carries no pino (light): its RSS is what an idle host pays
+    return createLog({ level: config.log.level, fd: options.toStderr ? 2 : 1, pretty: Boolean(stream.isTTY) && options.service === true, light: options.service === true });
   }
   const level = config.log.level === 'info' ? 'warn' : config.log.level;
   return createLog({ level, fd: 2, text: true });

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { AgentError } from '../errors.js';
 import { listKeys } from '../fleet/s3-read.js';
@@ -8,6 +10,7 @@ import { forEachConcurrently } from '../concurrency.js';
 import { SYMLINK_MODE } from '../release/release-id.js';
 import { parsePointer, type ReleaseManifest, type ReleasePointer } from '../release/manifest.js';
 import { s3SourceKeys } from '../source/s3-keys.js';
+import { packOrder } from '../source/pack.js';
 import type { PublishedRelease } from './next-manifest.js';
 
 const UPLOAD_CONCURRENCY = 8;
@@ -66,11 +69,32 @@ export async function uploadRelease(
     progress.bytes += body.length;
     onProgress(progress, missing.length);
   });
+  await put(target, keys.pack(manifest.release_id), await buildPack(dir, manifest), 'application/gzip');
   await put(target, keys.manifest(manifest.release_id), signed.manifest, 'application/json');
   await put(target, keys.signature(manifest.release_id), signed.signature, 'text/plain');
   if (!options.pointer) return progress;
   await put(target, keys.current, `${JSON.stringify({ release_id: manifest.release_id, serial: manifest.serial } satisfies ReleasePointer)}\n`, 'application/json');
   return progress;
+}
+
+/**
+ * The release's pack (source/pack.ts): every distinct object in digest order, gzip'd, for hosts with
+ * an empty cache. Uploaded before the manifest, so a host that sees the manifest finds the pack too.
+ * Each file is re-hashed as it is read, as for the single objects.
+ */
+async function buildPack(dir: string, manifest: ReleaseManifest): Promise<Buffer> {
+  const pathOf = new Map<string, string>();
+  for (const [path, file] of Object.entries(manifest.files)) if (!pathOf.has(file.sha256)) pathOf.set(file.sha256, path);
+  const parts: Buffer[] = [];
+  for (const { sha256 } of packOrder(manifest)) {
+    const path = pathOf.get(sha256)!;
+    const body = await fileContent(dir, path, manifest.files[path]!.mode);
+    if (createHash('sha256').update(body).digest('hex') !== sha256) {
+      throw new AgentError('internal', `${join(dir, path)} changed while publishing: run publish again`);
+    }
+    parts.push(body);
+  }
+  return promisify(gzip)(Buffer.concat(parts));
 }
 
 /** A symlink's content in a release is its target (SPEC §5). */

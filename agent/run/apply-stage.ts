@@ -4,7 +4,6 @@ import { EMPTY_DRIFT } from '../report/types.js';
 import type { ActiveRelease } from '../source/types.js';
 import type { RunContext } from './run-context.js';
 import { runPuppet } from '../apply/puppet-run.js';
-import { parsePuppetReport } from '../apply/parse-report.js';
 import { classifyDrift } from '../report/drift.js';
 import { loadDriftState, saveDriftState } from '../report/drift-state.js';
 import { describeError } from '../errors.js';
@@ -62,6 +61,7 @@ export async function applyActiveRelease(
 
   let drift: Drift;
   try {
+    const { parsePuppetReport } = await import('../apply/parse-report.js'); // the YAML parser: only a run that applied needs it
     const parsed = parsePuppetReport(run.reportYaml);
     outcome.puppet_version = parsed.puppetVersion ?? outcome.puppet_version;
     const state = await loadDriftState(paths.driftStateFile);

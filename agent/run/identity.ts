@@ -1,7 +1,7 @@
 import { hostname, networkInterfaces } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { Log } from '../adapters/log.js';
-import { readInstanceMetadata, type InstanceMetadata } from '../adapters/imds.js';
+import type { InstanceMetadata } from '../adapters/imds.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';
 import { statePaths } from './paths.js';
 
@@ -33,6 +33,7 @@ export async function resolveIdentity(
     const cached = await readJsonFile<Identity>(cacheFile);
     if (cached?.id) return cached;
   }
+  const { readInstanceMetadata } = await import('../adapters/imds.js'); // the IMDS client: only a host that asks EC2 who it is
   const metadata = await readInstanceMetadata(options.env);
   const identity: Identity = metadata
     ? { id: metadata.instance_id, hostname: host, private_ip: metadata.private_ip ?? firstPrivateIpv4(), metadata }

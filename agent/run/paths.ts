@@ -29,6 +29,8 @@ export interface StatePaths {
   rolloutSeenFile: string;
   /** Releases this host rolled back from, not retried while the same document names them. */
   failedReleasesFile: string;
+  /** The rsync source's SSH control sockets (ControlMaster), owned by the daemon (source/ssh-control.ts). */
+  sshDir: string;
 }
 
 export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): StatePaths {
@@ -52,5 +54,6 @@ export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): Sta
     sourcePointerFile: join(root, 'source-pointer.json'),
     rolloutSeenFile: join(root, 'rollout-seen.json'),
     failedReleasesFile: join(root, 'failed-releases.json'),
+    sshDir: join(root, 'ssh'),
   };
 }

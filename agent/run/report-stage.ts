@@ -1,9 +1,8 @@
 import type { Deps } from '../deps.js';
 import type { Report } from '../report/types.js';
 import type { RunContext } from './run-context.js';
-import { createS3Client } from '../adapters/s3.js';
 import { spoolReport, spoolStats } from '../report/spool.js';
-import { deliverSpool, type Delivery } from '../report/deliver.js';
+import type { Delivery } from '../report/deliver.js';
 import { keepLocalCopy } from '../report/local-copies.js';
 import { renderMetrics, writeMetrics } from '../report/metrics.js';
 import { nextStatus, readStatusFile, writeStatusFile } from './status-file.js';
@@ -77,6 +76,8 @@ function describeDelivery(delivery: Delivery, where: string): string {
 }
 
 async function deliver(deps: Pick<Deps, 'log'>, context: RunContext): Promise<Delivery> {
+  // loaded here, not at start-up: a poll that reports nothing never pays for the S3 SDK
+  const [{ createS3Client }, { deliverSpool }] = await Promise.all([import('../adapters/s3.js'), import('../report/deliver.js')]);
   const s3 = createS3Client(context.config.report);
   try {
     const delivery = await deliverSpool({ s3, log: deps.log }, context.config.report, context.paths);

@@ -2,8 +2,6 @@ import type { Deps } from '../deps.js';
 import type { SourceOutcome } from '../report/types.js';
 import type { ActiveRelease } from '../source/types.js';
 import type { RunContext, RunRequest } from './run-context.js';
-import { fetchRsyncRelease } from '../source/rsync.js';
-import { fetchS3Release } from '../source/s3-source.js';
 import { readActiveRelease, activateRelease } from '../release/activate.js';
 import { KEEP_RELEASES, pruneCache, pruneReleases, removeStaleStaging } from '../release/prune.js';
 import { isAgentError, describeError } from '../errors.js';
@@ -11,6 +9,9 @@ import { sourceLocation } from './run-context.js';
 import { readFailedReleases } from '../release/failed-releases.js';
 import type { RolloutReport } from '../rollout/host-target.js';
 
+
+/** Runs the daemon starts: their SSH connection may stay up for the next tick (source/ssh-control.ts). */
+const DAEMON_TRIGGERS: ReadonlySet<string> = new Set(['schedule', 'boot', 'signal']);
 
 export interface SyncedRelease {
   source: SourceOutcome;
@@ -51,10 +52,12 @@ export async function syncRelease(deps: Pick<Deps, 'exec' | 'log'>, context: Run
       host: { instance_id: context.identity.id, roles: config.roles },
       failed: await readFailedReleases(paths.failedReleasesFile),
       retryFailed: request.retryFailed,
+      keepConnection: DAEMON_TRIGGERS.has(request.trigger),
     };
+    // each source loads its own code: an rsync poll never loads the S3 SDK
     const fetched = config.source.type === 's3'
-      ? await fetchS3Release(deps, config, paths, active, options)
-      : await fetchRsyncRelease(deps, config, paths, active, options);
+      ? await (await import('../source/s3-source.js')).fetchS3Release(deps, config, paths, active, options)
+      : await (await import('../source/rsync.js')).fetchRsyncRelease(deps, config, paths, active, options);
     const followed = { namedBy: fetched.namedBy, ...(fetched.rollout ? { rollout: fetched.rollout } : {}) };
     if (fetched.rollout) progress.note(`rollout  ${describeRollout(fetched.rollout)}`);
     if (fetched.status === 'unchanged') {

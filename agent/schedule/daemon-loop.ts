@@ -7,14 +7,13 @@
  * - after a failed run, a retry comes after a capped, fully jittered backoff; a good run resets it;
  * - stop() lets a running child finish for stop_grace, then stops it (TERM: it kills its Puppet group).
  */
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/schema.js';
 import type { Log } from '../adapters/log.js';
 import type { AgentChild } from '../adapters/spawn-agent.js';
 import { splayOffsetMs } from './splay.js';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { runFailed } from './apply-policy.js';
-import { pollIntervalMs } from '../config/semantics.js';
+import { startTicks, type Ticks } from './ticks.js';
 
 export type RunTrigger = 'schedule' | 'boot' | 'signal';
 
@@ -41,14 +40,14 @@ export function startDaemonLoop(deps: LoopDeps, initial: Readonly<Config>, insta
   const random = deps.random ?? Math.random;
   let config = initial;
   let offsetMs = splayOffsetMs(instanceId, config.splay);
-  let task: ScheduledTask | undefined;
+  let ticks: Ticks | undefined;
   let child: AgentChild | undefined;
   let pending: { timer: NodeJS.Timeout; at: Date } | undefined;
   let failures = 0;
   let stopping = false;
   let queued: RunTrigger | undefined;
 
-  const backoff = (): BackoffPolicy => ({ baseMs: 30_000, capMs: pollIntervalMs(config.schedule) });
+  const backoff = (): BackoffPolicy => ({ baseMs: 30_000, capMs: ticks?.intervalMs() ?? 300_000 });
   const announce = () => deps.onNextRunChanged?.(loop.nextRunAt());
 
   /** Start a run at `at`, unless one is already due sooner. */
@@ -102,12 +101,8 @@ export function startDaemonLoop(deps: LoopDeps, initial: Readonly<Config>, insta
   };
 
   const schedule = () => {
-    void task?.destroy();
-    task = cron.createTask(config.schedule, () => startAt(new Date(Date.now() + offsetMs), 'schedule'), {
-      noOverlap: false,
-      logger: { info: () => undefined, warn: (message) => deps.log.warn({ source: 'node-cron' }, message), error: (message) => deps.log.error({ source: 'node-cron' }, String(message)), debug: () => undefined },
-    });
-    void task.start();
+    ticks?.stop();
+    ticks = startTicks(config.schedule, () => startAt(new Date(Date.now() + offsetMs), 'schedule'), deps.log, announce);
     deps.log.info({ schedule: config.schedule, splay_offset_ms: offsetMs }, 'scheduled');
     announce();
   };
@@ -121,12 +116,12 @@ export function startDaemonLoop(deps: LoopDeps, initial: Readonly<Config>, insta
     },
     nextRunAt() {
       if (pending) return pending.at;
-      const tick = task?.getNextRun();
+      const tick = ticks?.nextTick();
       return tick ? new Date(tick.getTime() + offsetMs) : null;
     },
     async stop(graceMs) {
       stopping = true;
-      void task?.destroy();
+      ticks?.stop();
       if (pending) clearTimeout(pending.timer);
       pending = undefined;
       const running = child;

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { linkSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentError } from '../errors.js';
 import { SYMLINK_MODE } from '../release/release-id.js';
 import type { ManifestFile } from '../release/manifest.js';
-import { syncDirectory } from '../adapters/files.js';
+import { syncDirectory, syncFileSystem } from '../adapters/files.js';
 
 /**
  * The S3 source's local content-addressed store (SPEC §1.2): one file per (sha256, mode), named
@@ -29,7 +29,7 @@ export async function cachedEntries(cacheDir: string): Promise<Set<string>> {
  * Stream one downloaded object into the cache, hashing it on the way. Content whose digest or size
  * is not what its name and the manifest promise is refused and never lands in the cache.
  */
-export async function storeObject(cacheDir: string, file: ManifestFile, body: Readable, key: string): Promise<number> {
+export async function storeObject(cacheDir: string, file: ManifestFile, body: Readable, key: string, deferred?: DeferredEntries): Promise<number> {
   await mkdir(cacheDir, { recursive: true });
   const temp = join(cacheDir, `.download-${randomBytes(6).toString('hex')}`);
   const hash = createHash('sha256');
@@ -41,7 +41,7 @@ export async function storeObject(cacheDir: string, file: ManifestFile, body: Re
       size += chunk.length;
       await handle.write(chunk);
     }
-    await handle.sync();
+    if (!deferred) await handle.sync();
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
@@ -54,8 +54,48 @@ export async function storeObject(cacheDir: string, file: ManifestFile, body: Re
     throw new AgentError('source_rejected', `object ${key} does not match its name: ${size} bytes hashing to ${digest.slice(0, 12)}, expected ${file.size} bytes hashing to ${file.sha256.slice(0, 12)}`);
   }
   await chmod(temp, fileMode(file.mode));
-  await rename(temp, join(cacheDir, entryName(file.sha256, file.mode)));
+  if (deferred) deferred.add(temp, entryName(file.sha256, file.mode));
+  else await rename(temp, join(cacheDir, entryName(file.sha256, file.mode)));
   return size;
+}
+
+/**
+ * Store bytes already proven to be `file`'s content (a piece of a pack: source/pack.ts), under a
+ * temp name in `deferred`. Synchronous: one small file per call, thousands on a first sync.
+ */
+export function storeVerifiedBytes(cacheDir: string, file: ManifestFile, bytes: Buffer, deferred: DeferredEntries): void {
+  const temp = join(cacheDir, `.download-${randomBytes(6).toString('hex')}`);
+  writeFileSync(temp, bytes, { mode: fileMode(file.mode) });
+  chmodSync(temp, fileMode(file.mode)); // past the umask
+  deferred.add(temp, entryName(file.sha256, file.mode));
+}
+
+/**
+ * Verified downloads waiting under temp names until one syncfs makes them all durable; only then do
+ * they get their content-addressed names. A crash before that leaves `.download-*` leftovers (pruned),
+ * never an entry whose name promises content the disk may not hold. One syncfs instead of an fsync per
+ * object: 1.5 ms an object here, 15 s of a 10,000-file first sync.
+ */
+export class DeferredEntries {
+  private readonly entries: Array<{ temp: string; name: string }> = [];
+  constructor(private readonly cacheDir: string) {}
+
+  add(temp: string, name: string): void {
+    this.entries.push({ temp, name });
+  }
+
+  /** syncfs, then the renames (their directory is synced by assembleTree). */
+  async commit(): Promise<void> {
+    if (this.entries.length === 0) return;
+    await syncFileSystem(this.cacheDir);
+    for (const { temp, name } of this.entries) renameSync(temp, join(this.cacheDir, name));
+    this.entries.length = 0;
+  }
+
+  discard(): void {
+    for (const { temp } of this.entries) rmSync(temp, { force: true });
+    this.entries.length = 0;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { chmod, lstat, lutimes, mkdir, readdir, rm } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,10 +13,14 @@ import { countChangedFiles, readTreeIndex, restatIndex, writeTreeIndex, type Tre
 import { isReleaseMetadata } from '../release/release-id.js';
 import { STAGING_PREFIX } from '../release/prune.js';
 import { trustManifest } from '../release/verify.js';
+import { recycleRelease } from '../release/recycle.js';
 import { MANIFEST_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { keepRelease, readOfferedManifest, trustPolicy, verifyStagedTree } from './staged-release.js';
 import { formatDuration } from '../config/duration.js';
+import { syncFileSystem } from '../adapters/files.js';
 import { heldBack } from '../rollout/host-target.js';
+import { isRemoteUrl, pollIntervalMs } from '../config/semantics.js';
+import { PERSIST_MARGIN_S, sshControlFor, type SshControl } from './ssh-control.js';
 
 type FetchDeps = Pick<Deps, 'exec' | 'log'>;
 
@@ -37,14 +41,16 @@ export async function fetchRsyncRelease(
   const rsync = (args: string[]) => runRsync(deps, config, args, options.signal);
   const heldInput = { failed: options.failed ?? [], retryFailed: options.retryFailed ?? false };
   const policy = await trustPolicy(config, active, options.allowDowngrade ?? false);
+  const control = await sshControl(config, paths, options.keepConnection ?? false);
   await mkdir(paths.releasesDir, { recursive: true });
   const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
+  const recycling = `${staging}-recycled`;
   try {
     let polledBytes = 0;
     // a signed active release: its successor is announced by `.release/` alone
     let manifest: ReleaseManifest | null = null;
     if (active && existsSync(join(active.dir, MANIFEST_FILE))) {
-      polledBytes += parseStats((await rsync(releaseFileArgs(config.source, staging))).stdout).bytesTransferred;
+      polledBytes += parseStats((await rsync(releaseFileArgs(config.source, staging, control))).stdout).bytesTransferred;
       manifest = trustManifest(await readOfferedManifest(staging), policy);
       if (manifest?.release_id === active.id) return unchanged(active, polledBytes);
       const held = manifest ? heldBack(heldInput, manifest.release_id, RSYNC_NAMED_BY) : undefined;
@@ -52,27 +58,43 @@ export async function fetchRsyncRelease(
     }
     // a plain active release (or a source that dropped its manifest): one itemized dry run, one connection
     if (active && !manifest) {
-      const poll = await rsync(pollArgs(config.source, active.dir));
+      const poll = await rsync(pollArgs(config.source, active.dir, control));
       polledBytes += parseStats(poll.stdout).bytesTransferred;
       if (changedItems(poll.stdout).length === 0) return unchanged(active, polledBytes);
     }
-    const stats = parseStats((await rsync(stageArgs(config.source, staging, active?.dir ?? null))).stdout);
+    // a signed successor: stage into the release the next prune would delete (release/recycle.ts)
+    const recycled = active && manifest ? await recycleRelease(paths, active, manifest, recycling) : undefined;
+    const target = recycled ? recycling : staging;
+    const stats = parseStats((await rsync(stageArgs(config.source, target, active?.dir ?? null, control))).stdout);
+    await syncFileSystem(target); // the new files durable before anything trusts them (stageArgs)
     const bytesTransferred = polledBytes + stats.bytesTransferred;
     const previous = active ? await readTreeIndex(paths, active.id) : undefined;
-    const { index } = await verifyStagedTree(config, staging, policy, previous);
+    const { index } = await verifyStagedTree(config, target, policy, [previous, recycled]);
     if (active && index.releaseId === active.id) {
-      await adoptSourceTimes(deps, paths, staging, active, previous);
+      await adoptSourceTimes(deps, paths, target, active, previous);
       return unchanged(active, bytesTransferred);
     }
     // a plain tree is known by its id only once staged: a held one is staged and dropped at each poll
     const held = active ? heldBack(heldInput, index.releaseId, RSYNC_NAMED_BY) : undefined;
     if (active && held) return { ...unchanged(active, bytesTransferred), held };
-    const releaseDir = await keepRelease(paths, staging, index);
+    const releaseDir = await keepRelease(paths, target, index);
     const filesChanged = previous ? countChangedFiles(previous, index) : active ? stats.filesChanged : Object.keys(index.files).length;
     return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred, namedBy: RSYNC_NAMED_BY };
   } finally {
     await rm(staging, { recursive: true, force: true }); // gone already when it became the release
+    await rm(recycling, { recursive: true, force: true });
   }
+}
+
+/** The control socket for a remote source (none for a local path); see ssh-control.ts. */
+async function sshControl(config: Readonly<Config>, paths: StatePaths, keep: boolean): Promise<SshControl | undefined> {
+  const { source } = config;
+  if (!source.url || !isRemoteUrl(source.url)) return undefined;
+  await mkdir(paths.sshDir, { recursive: true, mode: 0o700 });
+  await chmod(paths.sshDir, 0o700);
+  const knownHosts = await readFile(source.known_hosts, 'utf8').catch(() => ''); // unreadable: ssh says so itself
+  const persist = keep ? pollIntervalMs(config.schedule) / 1000 + PERSIST_MARGIN_S : null;
+  return sshControlFor(source, knownHosts, paths.sshDir, persist);
 }
 
 function unchanged(active: ActiveRelease, bytesTransferred: number): FetchedRelease {

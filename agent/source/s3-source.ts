@@ -15,7 +15,8 @@ import { MANIFEST_FILE, short, SIGNATURE_FILE, type ReleaseManifest } from '../r
 import { trustManifest } from '../release/verify.js';
 import { countChangedFiles, readTreeIndex } from '../release/tree-index.js';
 import { STAGING_PREFIX } from '../release/prune.js';
-import { assembleTree, cachedEntries, ensureEntry, entryName, storeObject } from './object-cache.js';
+import { assembleTree, cachedEntries, DeferredEntries, ensureEntry, entryName, storeObject, storeVerifiedBytes } from './object-cache.js';
+import { packOrder, PackMismatch, readPack, shouldUsePack } from './pack.js';
 import { keepRelease, trustPolicy, verifyStagedTree } from './staged-release.js';
 import { httpStatus, isMissing, pollS3Source, unreachable } from './s3-poll.js';
 import { decideTarget } from '../rollout/host-target.js';
@@ -96,6 +97,17 @@ export async function fetchS3Release(
       throw new AgentError('source_rejected', `${naming} release ${short(release.release_id)}, but ${where(manifestKey)} describes ${short(manifest.release_id)}`);
     }
 
+    const openPack = async (): Promise<Readable | null> => {
+      const key = keys.pack(manifest.release_id);
+      try {
+        const response = await get(key);
+        bytesTransferred += response.ContentLength ?? 0;
+        return response.Body as Readable;
+      } catch (error) {
+        if (isMissing(error) || httpStatus(error) === 403) return null; // published before packs: one GET per object
+        throw unreachable(where(key), error);
+      }
+    };
     const downloaded = await downloadMissing(paths.objectCacheDir, manifest, async (sha256) => {
       try {
         return (await get(keys.object(sha256))).Body as Readable;
@@ -105,7 +117,7 @@ export async function fetchS3Release(
         }
         throw unreachable(where(keys.object(sha256)), error);
       }
-    });
+    }, { open: openPack, log: deps.log });
     bytesTransferred += downloaded;
 
     await mkdir(paths.releasesDir, { recursive: true });
@@ -129,24 +141,58 @@ export async function fetchS3Release(
 }
 
 /**
- * Download the objects of `manifest` the cache lacks (each once, whatever paths share it), a few at
- * a time, then make sure every (digest, mode) pair has its entry. Returns the bytes downloaded.
+ * Download the objects of `manifest` the cache lacks (each once, whatever paths share it): from the
+ * release's pack when the cache lacks most of them (a first sync: one GET), then the rest a few at a
+ * time; every object is checked against its digest either way, and all become cache entries together
+ * after one syncfs (DeferredEntries). Then make sure every (digest, mode) pair has its entry. Returns
+ * the bytes of single-object downloads (the pack's own bytes are counted by openPack).
  */
-export async function downloadMissing(cacheDir: string, manifest: ReleaseManifest, open: (sha256: string) => Promise<Readable>): Promise<number> {
+export async function downloadMissing(
+  cacheDir: string,
+  manifest: ReleaseManifest,
+  open: (sha256: string) => Promise<Readable>,
+  /** The release's pack, for a cache that lacks most of it (a first sync): one GET instead of one per object. */
+  pack?: { open: () => Promise<Readable | null>; log: Pick<Deps['log'], 'warn'> },
+): Promise<number> {
   const cached = await cachedEntries(cacheDir);
   const cachedDigests = new Set([...cached].map((name) => name.slice(0, 64)));
   const wanted = new Map<string, ReleaseManifest['files'][string]>();
   for (const file of Object.values(manifest.files)) if (!cachedDigests.has(file.sha256)) wanted.set(file.sha256, file);
+  const missing = new Map(wanted);
   let bytes = 0;
-  await forEachConcurrently([...wanted.entries()], DOWNLOAD_CONCURRENCY, async ([sha256, file]) => {
-    const body = await open(sha256);
-    try {
-      const stored = await storeObject(cacheDir, file, body, `objects/${sha256}`);
-      bytes += stored; // after the await: `bytes += await ...` would add to a stale total
-    } catch (error) {
-      throw unreachable(`objects/${sha256}`, error); // a connection cut mid-body; a bad digest stays a rejection
+  const deferred = new DeferredEntries(cacheDir);
+  try {
+    await mkdir(cacheDir, { recursive: true });
+    const order = packOrder(manifest);
+    const packBody = pack && shouldUsePack(missing.size, order.length) ? await pack.open() : null;
+    if (pack && packBody) {
+      try {
+        await readPack(packBody, order, (entry, content) => {
+          const file = missing.get(entry.sha256);
+          if (!file) return;
+          storeVerifiedBytes(cacheDir, file, content, deferred);
+          missing.delete(entry.sha256);
+        });
+      } catch (error) {
+        if (!(error instanceof PackMismatch)) throw unreachable(`packs/${manifest.release_id}.gz`, error);
+        // nothing unproven was kept: what the pack did not deliver comes object by object
+        pack.log.warn({ release_id: manifest.release_id, err: error.message, remaining: missing.size }, 'the release pack does not match its manifest: fetching the rest object by object');
+      }
     }
-  });
+    await forEachConcurrently([...missing.entries()], DOWNLOAD_CONCURRENCY, async ([sha256, file]) => {
+      const body = await open(sha256);
+      try {
+        const stored = await storeObject(cacheDir, file, body, `objects/${sha256}`, deferred);
+        bytes += stored; // after the await: `bytes += await ...` would add to a stale total
+      } catch (error) {
+        throw unreachable(`objects/${sha256}`, error); // a connection cut mid-body; a bad digest stays a rejection
+      }
+    });
+    await deferred.commit();
+  } catch (error) {
+    deferred.discard();
+    throw error;
+  }
   for (const [sha256, file] of wanted) cached.add(entryName(sha256, file.mode));
   // a copy only where a digest is cached under another mode: no call at all for the rest of the tree
   for (const file of Object.values(manifest.files)) {

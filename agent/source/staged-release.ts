@@ -53,7 +53,7 @@ export async function verifyStagedTree(
   config: Readonly<Config>,
   staging: string,
   policy: TrustPolicy,
-  previous?: TreeIndex,
+  previous?: TreeIndex | readonly (TreeIndex | undefined)[],
 ): Promise<VerifiedTree> {
   const index = await indexTree(staging, previous);
   const manifest = trustManifest(await readOfferedManifest(staging), policy);

@@ -35,4 +35,6 @@ export interface FetchOptions {
   failed?: readonly FailedRelease[];
   /** `agent run-now` on the host: try a rolled-back release again. */
   retryFailed?: boolean;
+  /** The daemon's runs: an SSH connection may outlive the run for the next tick (source/ssh-control.ts). */
+  keepConnection?: boolean;
 }

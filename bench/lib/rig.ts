@@ -11,6 +11,7 @@ import { startBenchS3, type BenchS3 } from './s3.js';
 import { createBenchHost, type BenchHost } from './agent-host.js';
 import { AGENT_BIN, FIXTURE_TREE } from './paths.js';
 import { expectExit, timed } from './timed.js';
+import { closeSshMasters } from '../../agent/adapters/ssh-master.js';
 import { startByteCounter } from './byte-counter.js';
 
 export const BUCKET = 'fleet-reports';
@@ -81,7 +82,10 @@ export async function startRig(options: { logConnections?: boolean; countBytes?:
       return host;
     },
     async remove() {
-      for (const host of hosts) host.remove();
+      for (const host of hosts) {
+        await closeSshMasters(join(host.stateDir, 'ssh')); // what the daemon does at stop
+        host.remove();
+      }
       await started.counter?.stop();
       await started.sshd.remove();
       await started.s3.remove();

@@ -15,6 +15,7 @@ import { statePaths } from '../../agent/run/paths.js';
 import { exec } from '../../agent/adapters/exec.js';
 import { silentLog } from '../../agent/adapters/log.js';
 import { fetchRsyncRelease } from '../../agent/source/rsync.js';
+import { closeSshMasters } from '../../agent/adapters/ssh-master.js';
 import { fetchS3Release } from '../../agent/source/s3-source.js';
 import { activateRelease, readActiveRelease } from '../../agent/release/activate.js';
 import { pruneCache, pruneReleases } from '../../agent/release/prune.js';
@@ -92,6 +93,7 @@ export const treeScale: Scenario = {
         mkdirSync(dist);
       }
     } finally {
+      for (const size of sizes) await closeSshMasters(join(work, `rsync-${size}`, 'state', 'ssh')); // the daemon's clean-up at stop
       await sshd.remove();
       await s3.remove();
       rmSync(work, { recursive: true, force: true });
@@ -137,7 +139,8 @@ async function syncOnce(config: Config, expect?: FetchedRelease['status']): Prom
   const paths = statePaths(config);
   const started = performance.now();
   const active = await readActiveRelease(paths);
-  const fetched = config.source.type === 's3' ? await fetchS3Release(deps, config, paths, active) : await fetchRsyncRelease(deps, config, paths, active);
+  // keepConnection: as the daemon's runs do, the rsync source keeps its SSH connection between polls
+  const fetched = config.source.type === 's3' ? await fetchS3Release(deps, config, paths, active) : await fetchRsyncRelease(deps, config, paths, active, { keepConnection: true });
   if (fetched.status === 'updated') {
     await activateRelease(paths, fetched.releaseId, deps.log);
     await pruneReleases(paths, undefined, deps.log);

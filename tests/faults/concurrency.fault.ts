@@ -33,7 +33,8 @@ afterAll(() => rig?.stop());
 
 describe(SCENARIO, () => {
   it('Puppet never runs twice at the same time; --no-wait runs that found the lock held exit 75', async () => {
-    const daemon = execa(process.execPath, [AGENT_BIN, 'daemon', '--config', host.configPath], { env: host.env, reject: false, all: true });
+    // the daemon lets a running run finish for stop_grace (30 s) on SIGTERM: execa must not SIGKILL it after its default 5 s
+    const daemon = execa(process.execPath, [AGENT_BIN, 'daemon', '--config', host.configPath], { env: host.env, reject: false, all: true, forceKillAfterDelay: 60_000 });
     try {
       const runs = Array.from({ length: 20 }, (_, index) => {
         const args = index % 2 === 0 ? ['--wait', '3m'] : ['--no-wait'];

@@ -234,6 +234,36 @@ describe('a signed tree over the same sshd', () => {
       await publish();
     }
   });
+  it('stages into the release the next prune would delete, never touching a file another release shares', async () => {
+    const { pruneReleases } = await import('../../agent/release/prune.js');
+    let current = (await fetchAndActivate(null, signedConfig())).active;
+    const ids = [current.id];
+    const motd = onServer('files/motd');
+    try {
+      // three more releases: content, content, then a chmod only (rsync would chmod a shared inode in place)
+      for (const change of [() => writeFileSync(motd, 'one\n'), () => writeFileSync(motd, 'welcome\n'), () => chmodSync(motd, 0o600)]) {
+        change();
+        await publish();
+        const before = readdirSync(join(current.dir, 'files')).map((name) => [name, lstatSync(join(current.dir, 'files', name)).mode, readFileSync(join(current.dir, 'files', name), 'utf8')]);
+        const next = await fetchAndActivate(current, signedConfig());
+        expect(next.fetched.status).toBe('updated');
+        // the release it replaced (a rollback target, sharing inodes with the new one) is exactly as it was
+        expect(readdirSync(join(current.dir, 'files')).map((name) => [name, lstatSync(join(current.dir, 'files', name)).mode, readFileSync(join(current.dir, 'files', name), 'utf8')])).toEqual(before);
+        await pruneReleases(next.paths, undefined, deps.log);
+        current = next.active;
+        ids.push(current.id);
+      }
+      // the first release was recycled into the fourth: three kept, each still exactly its own id
+      const kept = readdirSync(join(work, 'state/releases')).filter((name) => !name.endsWith('.json') && !name.startsWith('.'));
+      expect(kept.sort()).toEqual(ids.slice(1).sort());
+      for (const id of kept) expect((await indexTree(join(work, 'state/releases', id))).releaseId).toBe(id);
+      expect(lstatSync(join(current.dir, 'files/motd')).mode & 0o777).toBe(0o600);
+    } finally {
+      chmodSync(motd, 0o644);
+      writeFileSync(motd, 'welcome\n');
+      await publish();
+    }
+  });
 });
 
 describe('the restricted key stays restricted', () => {
