@@ -29,8 +29,10 @@ export const s3Cost: Scenario = {
     const pollsPerDay = 86_400_000 / interval;
     const applies = appliesInDay(polls, DRIFT_CHECK_EVERY_MS, APPLY_MS);
     const appliesInstant = appliesInDay(polls, DRIFT_CHECK_EVERY_MS, 0);
-    const agent = { gets: pollsPerDay, puts: applies * PUTS_PER_APPLY };
-    const every = { gets: pollsPerDay, puts: pollsPerDay * PUTS_PER_APPLY };
+    // SPEC §10: a scheduled S3 poll also GETs plans/current.json (404 with no plan, 304 once answered)
+    const planGets = pollsPerDay;
+    const agent = { gets: pollsPerDay + planGets, puts: applies * PUTS_PER_APPLY };
+    const every = { gets: pollsPerDay + planGets, puts: pollsPerDay * PUTS_PER_APPLY };
     const prices = S3_STANDARD_US_EAST_1;
     const agentCost = monthlyCost(agent, HOSTS, prices);
     const everyCost = monthlyCost(every, HOSTS, prices);
@@ -41,7 +43,9 @@ export const s3Cost: Scenario = {
       rows: [
         row('applies per host per day', 'count', pollsPerDay, applies),
         row('PUT per host per day (reports/ + latest/)', 'count', every.puts, agent.puts),
-        row('GET per host per day (S3 source: conditional GET of current.json per poll)', 'count', every.gets, agent.gets),
+        row('GET per host per day (S3 source: conditional GET of current.json per poll)', 'count', pollsPerDay, pollsPerDay),
+        row('GET per host per day (S3 source: conditional GET of plans/current.json per poll, SPEC §10)', 'count', planGets, planGets),
+        row('GET per host per day (both)', 'count', every.gets, agent.gets),
         row('all requests per host per day', 'count', every.gets + every.puts, agent.gets + agent.puts),
         row(`PUT cost per month, ${HOSTS.toLocaleString('en-US')} hosts`, 'USD', everyCost.puts, agentCost.puts),
         row(`GET cost per month, ${HOSTS.toLocaleString('en-US')} hosts`, 'USD', everyCost.gets, agentCost.gets),
@@ -51,7 +55,8 @@ export const s3Cost: Scenario = {
         `${prices.label}; a month is 30 days. Storage, transfer and the registry PUT at each daemon start are left out.`,
         `Schedule "${SCHEDULE}" (${pollsPerDay} polls a day), drift_check_every 30m, each apply assumed to finish ${APPLY_MS / 1000} s after its poll starts. ` +
           `The drift check counts from the last report's finish, a few seconds after its tick; a minute of slack (driftCheckSlackMs) lets the poll 30 min later apply anyway: ${applies} applies a day (${appliesInstant} if an apply took no time).`,
-        'For an rsync source the GET row is 0 (polls go to the manifest server over ssh); the PUT figures are the same.',
+        'For an rsync source the GET rows are 0 (polls go to the manifest server over ssh); the PUT figures are the same.',
+        `Without the plan pointer's GET (SPEC §10 asks for it on every poll, so that a plan is answered at the next poll) a host makes ${pollsPerDay + applies * PUTS_PER_APPLY} requests a day: issue #17's budget of 400 holds for the release pointer and the reports, and the plan pointer adds ${planGets} cheap GETs (${monthlyCost({ gets: planGets, puts: 0 }, HOSTS, prices).total.toFixed(1)} USD a month for ${HOSTS.toLocaleString('en-US')} hosts).`,
       ],
     };
   },
