@@ -3,12 +3,9 @@ import type { ParsedCommand } from '../cli.js';
 import { parseSample } from '../cli.js';
 import type { CommandIo } from './io.js';
 import { AgentError } from '../errors.js';
-import { createS3Client } from '../adapters/s3.js';
-import { normalizePrefix } from '../report/keys.js';
 import { readPrivateKey } from '../release/key-files.js';
 import { parseDuration } from '../config/duration.js';
-import { parseTarget } from './publish.js';
-import { operatorConfig, operatorLocation } from './operator-s3.js';
+import { publisherStore } from './operator-s3.js';
 import { startPlanCommand } from '../plan/start.js';
 import { readPlan, readPlanAnswers, readPlanPointer, type PlanStore } from '../plan/store.js';
 import { aggregatePlan } from '../plan/aggregate.js';
@@ -32,31 +29,8 @@ export async function planCommand(command: ParsedCommand, io: CommandIo): Promis
   }
 }
 
-/** The source from --to or the config's S3 source; the report bucket from --bucket or the config's report:. */
 function planStore(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): PlanStore {
-  const { config, path } = operatorConfig(values, env);
-  let source: { bucket: string; prefix: string };
-  if (typeof values.to === 'string') {
-    if (!values.to.startsWith('s3://')) throw new AgentError('internal', `--to ${values.to}: ${RSYNC_REFUSAL}`);
-    source = parseTarget(values.to);
-  } else if (config?.source.type === 's3' && config.source.bucket) {
-    source = { bucket: config.source.bucket, prefix: config.source.prefix };
-  } else if (config) {
-    throw new AgentError('internal', `${path}: source.type is rsync: ${RSYNC_REFUSAL}`);
-  } else {
-    throw new AgentError('usage', `no S3 source: give --to s3://BUCKET/PREFIX or a config file with an S3 source (looked for ${path})`);
-  }
-  const sourceSection = config?.source.type === 's3' ? config.source : undefined;
-  return {
-    s3: createS3Client(operatorLocation(values, sourceSection, env), env),
-    bucket: source.bucket,
-    prefix: normalizePrefix(source.prefix),
-    reports: {
-      s3: createS3Client(operatorLocation(values, config?.report, env), env),
-      bucket: (values.bucket as string | undefined) ?? config?.report.bucket ?? '',
-      prefix: normalizePrefix(config?.report.prefix ?? ''),
-    },
-  };
+  return publisherStore(values, env, RSYNC_REFUSAL).store;
 }
 
 async function start(store: PlanStore, values: ParsedCommand['values'], what: string, io: CommandIo): Promise<number> {

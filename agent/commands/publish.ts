@@ -12,7 +12,7 @@ import { MANIFEST_FILE, serializeManifest, short, SIGNATURE_FILE, type ReleaseMa
 import { nextManifest, serialWarning, type PublishedRelease } from '../publish/next-manifest.js';
 import { publishableFiles } from '../publish/tree-files.js';
 import { publishedAt, uploadRelease, type S3Target } from '../publish/s3-upload.js';
-import { operatorConfig, operatorLocation } from './operator-s3.js';
+import { operatorConfig, operatorLocation, parseS3Url } from './operator-s3.js';
 import { readRollout } from '../rollout/store.js';
 import { isOpen } from '../rollout/document.js';
 
@@ -74,11 +74,7 @@ function isPublished(manifest: Partial<ReleaseManifest> | undefined): manifest i
 }
 
 /** `s3://BUCKET/PREFIX` → bucket and prefix (the prefix may be empty). */
-export function parseTarget(url: string): { bucket: string; prefix: string } {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
-  if (!match) throw new AgentError('usage', `--to: expected s3://BUCKET/PREFIX, got "${url}"`);
-  return { bucket: match[1]!, prefix: match[2]! };
-}
+export const parseTarget = parseS3Url;
 
 /** Endpoint, region and path style from the config's source: section when there is one; flags override. */
 function s3Target(command: ParsedCommand, io: CommandIo, to: { bucket: string; prefix: string }): S3Target {

@@ -3,11 +3,8 @@ import { hostname, userInfo } from 'node:os';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
 import { AgentError } from '../errors.js';
-import { createS3Client } from '../adapters/s3.js';
-import { normalizePrefix } from '../report/keys.js';
 import { readPrivateKey } from '../release/key-files.js';
-import { parseTarget } from './publish.js';
-import { operatorConfig, operatorLocation } from './operator-s3.js';
+import { publisherStore } from './operator-s3.js';
 import { readFleet, readRollout, writePointer, writeRollout, type RolloutStore, type StoredRollout } from '../rollout/store.js';
 import { startRolloutCommand } from '../rollout/start.js';
 import { decideTick } from '../rollout/controller.js';
@@ -50,32 +47,9 @@ export async function rolloutCommand(command: ParsedCommand, io: CommandIo): Pro
   }
 }
 
-/** The source from --to or the config's S3 source; the reports from --bucket or the config's report:. */
 function rolloutContext(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): RolloutContext {
-  const { config, path } = operatorConfig(values, env);
-  let source: { bucket: string; prefix: string };
-  if (typeof values.to === 'string') {
-    if (!values.to.startsWith('s3://')) throw new AgentError('internal', `--to ${values.to}: ${RSYNC_REFUSAL}`);
-    source = parseTarget(values.to);
-  } else if (config?.source.type === 's3' && config.source.bucket) {
-    source = { bucket: config.source.bucket, prefix: config.source.prefix };
-  } else if (config) {
-    throw new AgentError('internal', `${path}: source.type is rsync: ${RSYNC_REFUSAL}`);
-  } else {
-    throw new AgentError('usage', `no S3 source: give --to s3://BUCKET/PREFIX or a config file with an S3 source (looked for ${path})`);
-  }
-  const sourceSection = config?.source.type === 's3' ? config.source : undefined;
-  const reportBucket = (values.bucket as string | undefined) ?? config?.report.bucket ?? '';
-  return {
-    store: {
-      s3: createS3Client(operatorLocation(values, sourceSection, env), env),
-      bucket: source.bucket,
-      prefix: normalizePrefix(source.prefix),
-      reports: { s3: createS3Client(operatorLocation(values, config?.report, env), env), bucket: reportBucket, prefix: normalizePrefix(config?.report.prefix ?? '') },
-    },
-    driftCheckEveryMs: config?.drift_check_every ?? DEFAULT_DRIFT_CHECK_MS,
-    by: `${env.SUDO_USER || userInfo().username}@${hostname()}`,
-  };
+  const { config, store } = publisherStore(values, env, RSYNC_REFUSAL);
+  return { store, driftCheckEveryMs: config?.drift_check_every ?? DEFAULT_DRIFT_CHECK_MS, by: `${env.SUDO_USER || userInfo().username}@${hostname()}` };
 }
 
 function needReports(context: RolloutContext): void {

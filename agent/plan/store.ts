@@ -1,9 +1,9 @@
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { KeyObject } from 'node:crypto';
 import { AgentError } from '../errors.js';
 import { findSigner, signManifest } from '../release/signature.js';
 import { listKeys, fetchJsonMany } from '../fleet/s3-read.js';
-import { s3Error, type RolloutStore } from '../rollout/store.js';
+import { getText, s3Error, type RolloutStore } from '../rollout/store.js';
 import type { Registration } from '../fleet/registration.js';
 import { parsePlan, parsePlanPointer, serializePlan, PLAN_POINTER_SCHEMA, type PlanDocument, type PlanPointer } from './document.js';
 import { planReportsPrefix, planSourceKeys } from './keys.js';
@@ -17,16 +17,6 @@ import type { PlanReport } from './report.js';
 export type PlanStore = RolloutStore;
 type Bucket = Pick<RolloutStore, 's3' | 'bucket'>;
 
-async function getText(store: Bucket, key: string): Promise<string | null> {
-  try {
-    const object = await store.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
-    return (await object.Body?.transformToString('utf8')) ?? '';
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if ((error as { name?: string }).name === 'NoSuchKey' || status === 404) return null;
-    throw s3Error(`read s3://${store.bucket}/${key}`, error);
-  }
-}
 
 async function put(store: Bucket, key: string, body: string): Promise<void> {
   try {

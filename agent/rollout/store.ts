@@ -34,7 +34,8 @@ type Source = Pick<RolloutStore, 's3' | 'bucket' | 'prefix'>;
 
 const where = (store: Source, key: string) => `s3://${store.bucket}/${key}`;
 
-async function getText(store: Pick<RolloutStore, 's3' | 'bucket'>, key: string): Promise<string | null> {
+/** An object's text, or null when it is not there. Shared with plan/store.ts. */
+export async function getText(store: Pick<RolloutStore, 's3' | 'bucket'>, key: string): Promise<string | null> {
   try {
     const object = await store.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
     return (await object.Body?.transformToString('utf8')) ?? '';
