@@ -4,7 +4,7 @@ import { configFor } from './config-for.js';
 import { statePaths } from '../run/paths.js';
 import { disabledState, writeDisabled, removeDisabled, readDisabled } from '../run/disabled.js';
 import { parseDuration } from '../config/duration.js';
-import { describeDisabled } from './run-now.js';
+import { describeDisabled } from '../run/disabled.js';
 
 /** `agent disable [REASON] [--for DUR]`: scheduled runs and run-now stop until `enable` or the expiry. */
 export async function disableCommand(command: ParsedCommand, io: CommandIo): Promise<number> {

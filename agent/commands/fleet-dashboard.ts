@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { readRolloutDocument, type FleetContext } from './fleet.js';
+import { readRolloutDocument, type FleetContext } from './fleet-context.js';
 import { parseDuration } from '../config/duration.js';
 import { describeS3Error } from '../adapters/s3.js';
 import { loadAssets } from '../dashboard/assets.js';

@@ -3,35 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
-import { operatorConfig, operatorLocation } from './operator-s3.js';
+import { fleetContext, readRolloutDocument, type FleetContext } from './fleet-context.js';
 import { parseDuration } from '../config/duration.js';
-import { createS3Client } from '../adapters/s3.js';
 import { exec } from '../adapters/exec.js';
-import { AgentError } from '../errors.js';
-import { normalizePrefix, registryKey } from '../report/keys.js';
+import { registryKey } from '../report/keys.js';
 import { listKeys, fetchJsonMany, deleteKey } from '../fleet/s3-read.js';
 import { fleetRows, filterRows, summarize, type FleetRow } from '../fleet/fleet-view.js';
 import { formatFleetTable, formatHosts, fileSdTargets, formatAge } from '../fleet/format.js';
 import { fanOut, isHostSuccess, knownHostsLines, type HostOutcome } from '../fleet/fan-out.js';
 import type { Registration } from '../fleet/registration.js';
 import type { Report } from '../report/types.js';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { RolloutDocument } from '../rollout/document.js';
 import type { RolloutHost } from '../rollout/tally.js';
 import { fleetRollout, formatRolloutLine } from '../fleet/rollout-summary.js';
-import { s3SourceKeys } from '../source/s3-keys.js';
-
-export interface FleetContext {
-  s3: S3Client;
-  bucket: string;
-  prefix: string;
-  driftCheckEveryMs: number;
-  splayMs: number;
-  /** The config's S3 source, where rollout.json lives (SPEC §9); none for an rsync source or no config. */
-  source?: { s3: S3Client; bucket: string; rolloutKey: string };
-}
-
-const DEFAULTS = { driftCheckEveryMs: 30 * 60_000, splayMs: 5 * 60_000 };
 
 /** `agent fleet ...`: operators' view of the fleet, from the registry and latest reports in S3. */
 export async function fleetCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
@@ -60,23 +43,6 @@ export async function fleetCommand(command: ParsedCommand, io: CommandIo): Promi
   }
 }
 
-/** Bucket, prefix, endpoint from the config's report: section when there is a config; flags override. */
-export function fleetContext(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): FleetContext {
-  const { config, path } = operatorConfig(values, env);
-  const bucket = (values.bucket as string | undefined) ?? config?.report.bucket;
-  if (!bucket) throw new AgentError('usage', `no bucket: give --bucket or a config file with report.bucket (looked for ${path})`);
-  const location = operatorLocation(values, config?.report, env);
-  return {
-    s3: createS3Client(location, env),
-    bucket,
-    prefix: normalizePrefix((values.prefix as string | undefined) ?? config?.report.prefix ?? ''),
-    driftCheckEveryMs: config?.drift_check_every ?? DEFAULTS.driftCheckEveryMs,
-    splayMs: config?.splay ?? DEFAULTS.splayMs,
-    ...(config?.source.type === 's3' && config.source.bucket
-      ? { source: { s3: createS3Client(config.source, env), bucket: config.source.bucket, rolloutKey: s3SourceKeys(config.source.prefix).rollout } }
-      : {}),
-  };
-}
 
 async function loadRows(context: FleetContext, values: ParsedCommand['values']): Promise<FleetRow[]> {
   return (await loadFleet(context, values)).rows;
@@ -97,12 +63,6 @@ async function loadFleet(context: FleetContext, values: ParsedCommand['values'])
   return { rows: fleetRows({ registry: registered, latest: reports, now: new Date(), driftCheckEveryMs: context.driftCheckEveryMs, staleAfterMs }), rolloutHosts };
 }
 
-/** rollout.json as the source holds it; null when there is none or it cannot be read (the reports still tell). */
-export async function readRolloutDocument(context: FleetContext): Promise<RolloutDocument | null> {
-  if (!context.source) return null;
-  const fetched = (await fetchJsonMany<RolloutDocument>(context.source.s3, context.source.bucket, [context.source.rolloutKey])).get(context.source.rolloutKey);
-  return fetched?.ok ? fetched.value : null;
-}
 
 async function selectedRows(context: FleetContext, values: ParsedCommand['values']): Promise<FleetRow[]> {
   const rows = filterRows(await loadRows(context, values), { role: values.role as string | undefined, state: values.result as string | undefined });

@@ -14,8 +14,8 @@ import { AgentError, isAgentError } from '../errors.js';
 import { fetchPlanById } from '../plan/host-fetch.js';
 import { runPlan } from '../plan/host-run.js';
 import { outOfScopeReason } from '../plan/scope.js';
-import { readDisabled } from '../run/disabled.js';
-import { describeDisabled, EXIT_DISABLED, EXIT_LOCKED } from './run-now.js';
+import { describeDisabled, readDisabled } from '../run/disabled.js';
+import { EXIT_DISABLED, EXIT_LOCKED } from '../exit-codes.js';
 
 const DEFAULT_WAIT = '10m';
 

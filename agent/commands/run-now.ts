@@ -13,16 +13,14 @@ import { isAgentError } from '../errors.js';
 import type { Report, Trigger } from '../report/types.js';
 import { shortId } from '../run/source-stage.js';
 import { describeExit } from '../report/words.js';
-import { readDisabled } from '../run/disabled.js';
+import { describeDisabled, readDisabled } from '../run/disabled.js';
+import { EXIT_DISABLED, EXIT_LOCKED } from '../exit-codes.js';
 import { readStatusFile } from '../run/status-file.js';
 import { applyReason } from '../schedule/apply-policy.js';
-import type { DisabledState } from '../report/types.js';
 
 /** Triggers an operator asked for: they always apply and are refused outright while disabled. */
 const REQUESTED: readonly Trigger[] = ['run-now', 'fleet', 'signal'];
 
-/** EX_TEMPFAIL (sysexits.h): another run holds the lock; try again later. */
-export const EXIT_LOCKED = 75;
 const DEFAULT_WAIT = '10m';
 
 /** `agent run-now`: one run in this process, progress on stderr, the run's exit code (SPEC §2). */
@@ -93,11 +91,6 @@ export async function runNowCommand(command: ParsedCommand, io: CommandIo): Prom
   }
 }
 
-export const EXIT_DISABLED = 3;
-
-export function describeDisabled(state: DisabledState): string {
-  return `runs are disabled by ${state.by} since ${state.at}${state.until ? ` until ${state.until}` : ''}: ${state.reason}`;
-}
 
 /** The closing line an operator reads first: what happened, what the exit code means, in plain words. */
 export function summaryLine(report: Report): string {

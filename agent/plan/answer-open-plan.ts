@@ -1,5 +1,5 @@
 import type { Deps } from '../deps.js';
-import type { RunContext, RunRequest } from '../run/run-once.js';
+import type { RunContext, RunRequest } from '../run/run-context.js';
 import type { Trigger } from '../report/types.js';
 import { createS3Client } from '../adapters/s3.js';
 import { readJsonFile, writeFileAtomic } from '../adapters/files.js';

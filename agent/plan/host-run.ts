@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Deps } from '../deps.js';
-import type { RunContext } from '../run/run-once.js';
+import type { RunContext } from '../run/run-context.js';
 import { readActiveRelease } from '../release/activate.js';
 import { runPuppet } from '../apply/puppet-run.js';
 import { parsePuppetReport } from '../apply/parse-report.js';

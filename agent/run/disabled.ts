@@ -43,3 +43,8 @@ export async function removeDisabled(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** One line for people: who disabled runs, since when, until when, why. */
+export function describeDisabled(state: DisabledState): string {
+  return `runs are disabled by ${state.by} since ${state.at}${state.until ? ` until ${state.until}` : ''}: ${state.reason}`;
+}

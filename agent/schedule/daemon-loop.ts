@@ -14,6 +14,7 @@ import { splayOffsetMs } from './splay.js';
 import { backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import { runFailed } from './apply-policy.js';
 import { startTicks, type Ticks } from './ticks.js';
+import { EXIT_LOCKED } from '../exit-codes.js'; // run-now --no-wait: another run holds the lock
 
 export type RunTrigger = 'schedule' | 'boot' | 'signal';
 
@@ -24,8 +25,6 @@ export interface LoopDeps {
   onNextRunChanged?(nextRunAt: Date | null): void;
 }
 
-/** EX_TEMPFAIL from run-now --no-wait: another run holds the lock. */
-const EXIT_LOCKED = 75;
 /** How long a stopped child gets between TERM and KILL. */
 const CHILD_KILL_GRACE_MS = 15_000;
 
