@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -11,10 +11,8 @@ import { AgentError } from '../errors.js';
 import { s3SourceKeys } from '../source/s3-keys.js';
 import { httpStatus, isMissing, unreachable } from '../source/s3-poll.js';
 import { downloadMissing } from '../source/s3-source.js';
-import { assembleTree } from '../source/object-cache.js';
-import { trustPolicy, verifyStagedTree } from '../source/staged-release.js';
-import { readTreeIndex } from '../release/tree-index.js';
-import { MANIFEST_FILE, short, SIGNATURE_FILE } from '../release/manifest.js';
+import { assembleVerifiedTree, trustPolicy } from '../source/staged-release.js';
+import { short } from '../release/manifest.js';
 import { trustManifest } from '../release/verify.js';
 import type { PlanPaths } from './paths.js';
 
@@ -65,12 +63,7 @@ export async function stageCandidate(
   await mkdir(plan.treesDir, { recursive: true });
   const staging = join(plan.treesDir, `.staging-${randomBytes(6).toString('hex')}`);
   try {
-    await assembleTree(paths.objectCacheDir, manifest.files, staging);
-    await mkdir(join(staging, '.release'));
-    await writeFile(join(staging, MANIFEST_FILE), manifestBytes);
-    if (signature) await writeFile(join(staging, SIGNATURE_FILE), signature);
-    const previous = active ? await readTreeIndex(paths, active.id) : undefined;
-    const { index } = await verifyStagedTree(config, staging, policy, previous);
+    const { index } = await assembleVerifiedTree(config, paths, active, staging, { manifest, manifestBytes, signature }, policy);
     if (index.releaseId !== releaseId) throw new AgentError('source_rejected', `the staged candidate hashes to ${short(index.releaseId)}, not ${short(releaseId)}`);
     await rename(staging, dir);
     return { dir, bytes, reused: false };

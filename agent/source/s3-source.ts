@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -11,13 +11,13 @@ import { AgentError } from '../errors.js';
 import { createS3Client, DEFAULT_S3_LIMITS } from '../adapters/s3.js';
 import { forEachConcurrently } from '../concurrency.js';
 import { s3SourceKeys } from './s3-keys.js';
-import { MANIFEST_FILE, short, SIGNATURE_FILE, type ReleaseManifest } from '../release/manifest.js';
+import { short, type ReleaseManifest } from '../release/manifest.js';
 import { trustManifest } from '../release/verify.js';
-import { countChangedFiles, readTreeIndex } from '../release/tree-index.js';
+import { countChangedFiles } from '../release/tree-index.js';
 import { STAGING_PREFIX } from '../release/prune.js';
-import { assembleTree, cachedEntries, DeferredEntries, ensureEntry, entryName, storeObject, storeVerifiedBytes } from './object-cache.js';
+import { cachedEntries, DeferredEntries, ensureEntry, entryName, storeObject, storeVerifiedBytes } from './object-cache.js';
 import { packOrder, PackMismatch, readPack, shouldUsePack } from './pack.js';
-import { keepRelease, trustPolicy, verifyStagedTree } from './staged-release.js';
+import { assembleVerifiedTree, keepRelease, trustPolicy } from './staged-release.js';
 import { httpStatus, isMissing, pollS3Source, unreachable } from './s3-poll.js';
 import { decideTarget } from '../rollout/host-target.js';
 
@@ -123,12 +123,7 @@ export async function fetchS3Release(
     await mkdir(paths.releasesDir, { recursive: true });
     const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
-      await assembleTree(paths.objectCacheDir, manifest.files, staging);
-      await mkdir(join(staging, '.release'));
-      await writeFile(join(staging, MANIFEST_FILE), manifestBytes);
-      if (signature) await writeFile(join(staging, SIGNATURE_FILE), signature);
-      const previous = active ? await readTreeIndex(paths, active.id) : undefined;
-      const { index } = await verifyStagedTree(config, staging, policy, previous);
+      const { index, previous } = await assembleVerifiedTree(config, paths, active, staging, { manifest, manifestBytes, signature }, policy);
       const releaseDir = await keepRelease(paths, staging, index);
       const filesChanged = previous ? countChangedFiles(previous, index) : Object.keys(manifest.files).length;
       return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred, ...named };

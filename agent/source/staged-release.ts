@@ -1,11 +1,12 @@
-import { access, readFile, rename } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { StatePaths } from '../run/paths.js';
 import type { ActiveRelease } from './types.js';
 import { AgentError } from '../errors.js';
-import { indexTree, writeTreeIndex, type TreeIndex } from '../release/tree-index.js';
+import { indexTree, readTreeIndex, writeTreeIndex, type TreeIndex } from '../release/tree-index.js';
+import { assembleTree } from './object-cache.js';
 import { MANIFEST_FILE, SIGNATURE_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { checkTreeMatchesManifest, trustManifest, type OfferedManifest, type TrustPolicy } from '../release/verify.js';
 import { readTrustedKeys } from '../release/key-files.js';
@@ -64,6 +65,28 @@ export async function verifyStagedTree(
     throw new AgentError('source_rejected', `release ${index.releaseId.slice(0, 12)} has no Puppet entry point "${config.puppet.manifest}" (puppet.manifest)`);
   }
   return { index, manifest };
+}
+
+/**
+ * An S3 release into `staging`: its files from the object cache, its manifest and signature as
+ * fetched, then verified like any staged tree (the release source and a plan's candidate alike).
+ * `previous` is the active release's index, whose digests the verification reused.
+ */
+export async function assembleVerifiedTree(
+  config: Readonly<Config>,
+  paths: StatePaths,
+  active: ActiveRelease | null,
+  staging: string,
+  offered: { manifest: ReleaseManifest; manifestBytes: Buffer; signature: Buffer | null },
+  policy: TrustPolicy,
+): Promise<{ index: TreeIndex; previous: TreeIndex | undefined }> {
+  await assembleTree(paths.objectCacheDir, offered.manifest.files, staging);
+  await mkdir(join(staging, '.release'));
+  await writeFile(join(staging, MANIFEST_FILE), offered.manifestBytes);
+  if (offered.signature) await writeFile(join(staging, SIGNATURE_FILE), offered.signature);
+  const previous = active ? await readTreeIndex(paths, active.id) : undefined;
+  const { index } = await verifyStagedTree(config, staging, policy, previous);
+  return { index, previous };
 }
 
 /** Rename the staged tree to `releases/<id>`, or reuse a kept release with that id (a rollback). */
