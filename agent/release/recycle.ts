@@ -41,11 +41,15 @@ export async function recycleRelease(
   await rename(join(paths.releasesDir, oldest), stagingDir);
   await rm(indexPath(paths, oldest), { force: true });
   rmSync(join(stagingDir, '.release'), { recursive: true, force: true });
+  const kept: TreeIndex['files'] = {};
   for (const [path, file] of Object.entries(index.files)) {
     if (isReleaseMetadata(path)) continue;
     const wanted = manifest.files[path];
     // synchronous: one call per file that changed, none for the rest
     if (!wanted || wanted.sha256 !== file.sha256 || wanted.mode !== file.mode) rmSync(join(stagingDir, path), { force: true });
+    else kept[path] = file;
   }
-  return index;
+  // only the files left in place vouch for their inodes: a removed file's inode number is free, and the
+  // file rsync writes at its path may get it back (same size and mtime would then pass for the old digest)
+  return { ...index, files: kept };
 }
