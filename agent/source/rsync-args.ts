@@ -3,6 +3,8 @@ import { isRemoteUrl } from '../config/semantics.js';
 import { controlOptions, type SshControl } from './ssh-control.js';
 
 type SourceConfig = Config['source'];
+/** What the rsync argv needs of the source: where it is and how to reach it. */
+export type RsyncEndpoint = Pick<SourceConfig, 'url' | 'port' | 'ssh_key' | 'known_hosts'>;
 
 /**
  * The ssh rsync runs. Host keys are pinned: only the image's known_hosts counts (never the global
@@ -46,7 +48,7 @@ export function sourceUrl(url: string): string {
  * permissions and times (times make the quick check work), no devices or specials (no -D), no
  * owners. Nothing is excluded: `.release/` travels with the tree for the release verifier.
  */
-function commonArgs(source: SourceConfig, control?: SshControl): string[] {
+function commonArgs(source: RsyncEndpoint, control?: SshControl): string[] {
   const args = ['--recursive', '--links', '--safe-links', '--perms', '--times', '--delete', '--no-owner', '--no-group'];
   if (source.url && isRemoteUrl(source.url)) args.push('-e', sshCommand(source, control));
   return args;
@@ -56,7 +58,7 @@ function commonArgs(source: SourceConfig, control?: SshControl): string[] {
  * Poll: compare the source with the active release without writing anything: one itemized line per
  * difference, none when unchanged. --stats costs nothing extra and tells what the poll received.
  */
-export function pollArgs(source: SourceConfig, activeDir: string, control?: SshControl): string[] {
+export function pollArgs(source: RsyncEndpoint, activeDir: string, control?: SshControl): string[] {
   return [...commonArgs(source, control), '--dry-run', '--itemize-changes', '--out-format=%i %n', '--stats', sourceUrl(source.url ?? ''), `${activeDir}/`];
 }
 
@@ -66,7 +68,7 @@ export function pollArgs(source: SourceConfig, activeDir: string, control?: SshC
  * `.release` path: rrsync refuses a path that does not exist (a plain tree), while the excluded
  * rest of the tree is never even listed by the sender, only the root directory.
  */
-export function releaseFileArgs(source: SourceConfig, stagingDir: string, control?: SshControl): string[] {
+export function releaseFileArgs(source: RsyncEndpoint, stagingDir: string, control?: SshControl): string[] {
   return [...commonArgs(source, control), '--stats', '--include=/.release/***', '--exclude=*', sourceUrl(source.url ?? ''), `${stagingDir}/`];
 }
 
@@ -76,7 +78,7 @@ export function releaseFileArgs(source: SourceConfig, stagingDir: string, contro
  * (rsync's per-file fsync cost 1.5 ms a file: most of a 10,000-file first sync), so a power cut
  * still cannot leave an activated release with torn files.
  */
-export function stageArgs(source: SourceConfig, stagingDir: string, activeDir: string | null, control?: SshControl): string[] {
+export function stageArgs(source: RsyncEndpoint, stagingDir: string, activeDir: string | null, control?: SshControl): string[] {
   const args = [...commonArgs(source, control), '--stats'];
   if (activeDir) args.push(`--link-dest=${activeDir}`);
   return [...args, sourceUrl(source.url ?? ''), `${stagingDir}/`];
