@@ -13,7 +13,7 @@ import { describeMachine } from './machine.js';
 import { renderResults, renderScenario, SMOKE, type ScenarioOutcome } from './results-md.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { BENCH_DIR } from './lib/paths.js';
-import type { BenchOptions } from './scenario.js';
+import { runOrder, type BenchOptions } from './scenario.js';
 
 const FULL_REPETITIONS = 5;
 const QUICK_REPETITIONS = 1;
@@ -33,8 +33,8 @@ async function main(argv: string[]): Promise<number> {
     log: (message) => process.stderr.write(`${message}\n`),
   };
   const started = performance.now();
-  const outcomes: ScenarioOutcome[] = [];
-  for (const scenario of selected) {
+  const outcomes = new Map<string, ScenarioOutcome>();
+  for (const scenario of runOrder(selected)) {
     options.log(`bench: ${scenario.title}${args.quick ? ' (quick)' : ''}`);
     const scenarioStarted = performance.now();
     let outcome: ScenarioOutcome;
@@ -44,15 +44,16 @@ async function main(argv: string[]): Promise<number> {
     } catch (error) {
       outcome = { title: scenario.title, error: error instanceof Error ? error.message : String(error), seconds: (performance.now() - scenarioStarted) / 1000 };
     }
-    outcomes.push(outcome);
+    outcomes.set(scenario.name, outcome);
     process.stdout.write(`${renderScenario(outcome, args.quick).join('\n')}\n\n`);
   }
-  const document = renderResults({ quick: args.quick, repetitions: options.repetitions, machine: describeMachine(), outcomes, totalSeconds: (performance.now() - started) / 1000 });
+  const listed = selected.map((scenario) => outcomes.get(scenario.name)!);
+  const document = renderResults({ quick: args.quick, repetitions: options.repetitions, machine: describeMachine(), outcomes: listed, totalSeconds: (performance.now() - started) / 1000 });
   // a partial run (--only) must not replace the committed full results either
   const file = join(BENCH_DIR, args.quick || args.only.length > 0 ? 'RESULTS.quick.md' : 'RESULTS.md');
   writeFileSync(file, document);
   options.log(`bench: wrote ${file} in ${((performance.now() - started) / 1000).toFixed(0)} s${args.quick ? ` (${SMOKE}: targets are judged by a full \`npm run bench\` only)` : ''}`);
-  return outcomes.every((outcome) => outcome.result) ? 0 : 1;
+  return listed.every((outcome) => outcome.result) ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

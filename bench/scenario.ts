@@ -48,7 +48,17 @@ export interface Scenario {
   name: string;
   /** Heading in RESULTS.md, with the item number. */
   title: string;
+  /**
+   * Measures memory over a long wait, not time: run after every timed scenario, so that the timed
+   * figures come from the start of the run and whatever else the machine does later cannot touch them.
+   */
+  runsLast?: boolean;
   run(options: BenchOptions): Promise<ScenarioResult>;
+}
+
+/** The order scenarios run in: as listed, the ones that run last at the end (results keep the listed order). */
+export function runOrder<T extends Pick<Scenario, 'runsLast'>>(scenarios: readonly T[]): T[] {
+  return [...scenarios.filter((scenario) => !scenario.runsLast), ...scenarios.filter((scenario) => scenario.runsLast)];
 }
 
 /** Whether a row meets its target; undefined when it has none. */

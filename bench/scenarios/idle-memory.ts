@@ -23,6 +23,7 @@ const TARGET = { on: 'ratio' as const, max: 0.75, source: 'issue #8' };
 export const idleMemory: Scenario = {
   name: 'idle-memory',
   title: '3. Idle memory',
+  runsLast: true, // its hour of idle would otherwise sit between timed scenarios
   async run(options) {
     const runs = options.quick ? 1 : 20;
     // settle: let start-up garbage be collected and the process go quiet before sampling

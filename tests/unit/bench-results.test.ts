@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import { renderResults, renderScenario, SMOKE, type ScenarioOutcome } from '../../bench/results-md.js';
+import { runOrder } from '../../bench/scenario.js';
 
 /** `bench --quick` is CI's smoke test: it must not print verdicts its small sizes cannot support. */
 const figure = (median: number) => ({ median, min: median, max: median, n: 1 });
@@ -27,5 +28,10 @@ describe('bench results', () => {
     const text = renderResults({ quick: false, repetitions: 5, machine, outcomes: [outcome], totalSeconds: 1 });
     expect(text).toContain('**missed**');
     expect(text).not.toContain(SMOKE);
+  });
+
+  it('runs the long memory scenario after every timed one, keeping the others in their listed order', () => {
+    const listed = [{ name: 'poll' }, { name: 'idle', runsLast: true }, { name: 'tree' }, { name: 'fleet' }];
+    expect(runOrder(listed).map((scenario) => scenario.name)).toEqual(['poll', 'tree', 'fleet', 'idle']);
   });
 });
