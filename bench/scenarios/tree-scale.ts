@@ -54,7 +54,15 @@ export const treeScale: Scenario = {
         const rsyncHost = hostConfig(work, `rsync-${size}`, { url: 'root@127.0.0.1:/', ssh_key: sshd.clientKey, known_hosts: sshd.knownHosts, port: sshd.port }, `${keys}.pub`);
         const s3Host = hostConfig(work, `s3-${size}`, { type: 's3', bucket: SOURCE_BUCKET, prefix: `tree-${size}`, endpoint: s3.endpoint, force_path_style: true }, `${keys}.pub`);
         const seedStage = join(work, `seed-${size}`);
-        const seed = () => timed('rsync', ['-az', '--delete', '-e', sshCommand({ port: sshd.port, ssh_key: sshd.clientKey, known_hosts: sshd.knownHosts }), 'root@127.0.0.1:/', `${seedStage}/`]);
+        const ssh = sshCommand({ port: sshd.port, ssh_key: sshd.clientKey, known_hosts: sshd.knownHosts });
+        const seed = () => timed('rsync', ['-az', '--delete', '-e', ssh, 'root@127.0.0.1:/', `${seedStage}/`]);
+        // the floor of an atomic switch: a complete new tree beside the old one, unchanged files hard-linked
+        const newTreeBeside = async (rep: number) => {
+          const fresh = join(work, `floor-${size}-${rep}`);
+          const run = expectExit(await timed('rsync', ['-az', '--delete', `--link-dest=${seedStage}`, '-e', ssh, 'root@127.0.0.1:/', `${fresh}/`]), [0], 'rsync --link-dest');
+          rmSync(fresh, { recursive: true, force: true });
+          return run.ms;
+        };
         const publish = async () => {
           expectExit(await timedAgent(agent, ['publish', dist, '--key', `${keys}.key`]), [0], 'publish');
           expectExit(await timedAgent(agent, ['publish', dist, '--key', `${keys}.key`, '--to', `s3://${SOURCE_BUCKET}/tree-${size}`, '--endpoint', s3.endpoint]), [0], 'publish --to s3');
@@ -63,13 +71,14 @@ export const treeScale: Scenario = {
         await publish();
         const first = { seed: (await seed()).ms, rsync: await syncOnce(rsyncHost), s3: await syncOnce(s3Host) };
         const poll = { seed: [] as number[], rsync: [] as number[], s3: [] as number[] };
-        const change = { seed: [] as number[], rsync: [] as number[], s3: [] as number[] };
+        const change = { seed: [] as number[], rsync: [] as number[], s3: [] as number[], floor: [] as number[] };
         for (let rep = 0; rep < Math.min(options.repetitions, 3); rep++) {
           poll.seed.push((await seed()).ms);
           poll.rsync.push(await syncOnce(rsyncHost, 'unchanged'));
           poll.s3.push(await syncOnce(s3Host, 'unchanged'));
           writeFileSync(join(dist, 'data/0/file-0.txt'), `changed in repetition ${rep} of ${size}\n`);
           await publish();
+          change.floor.push(await newTreeBeside(rep));
           change.seed.push((await seed()).ms);
           change.rsync.push(await syncOnce(rsyncHost, 'updated'));
           change.s3.push(await syncOnce(s3Host, 'updated'));
@@ -88,6 +97,7 @@ export const treeScale: Scenario = {
           row('unchanged poll, S3 (one GET, 304)', poll.s3, poll.seed),
           row('one file changed, signed rsync', change.rsync, change.seed),
           row('one file changed, S3', change.s3, change.seed),
+          row('one file changed, floor: bare `rsync --link-dest` of the tree into a new directory (no Node, no verify)', change.floor, change.seed),
         );
         rmSync(dist, { recursive: true, force: true });
         mkdirSync(dist);
@@ -106,6 +116,7 @@ export const treeScale: Scenario = {
         'Trees: the e2e fixture plus N small files in directories of 100. Each repetition changes one file and publishes it again (to the rsync dist dir and to S3); publishing is not timed.',
         'The unchanged poll is what must not grow with the tree: the signed rsync poll transfers `.release/` alone (rsync lists only the root directory on the server), the S3 poll is one conditional GET answered 304. The seed\'s rsync walks and compares the whole tree on both sides every time.',
         'A changed release still costs O(tree) work that no design avoids: a new release directory needs one hard link per file (rsync --link-dest, or links from the S3 object cache) and the manifest lists every file. What does not grow with the tree is hashing and transfer: only the changed file is downloaded and hashed (files hard-linked from the active release keep their digests).',
+        'The floor row is what any switch between complete trees pays before the agent adds anything: the seed\'s own rsync, writing a new directory beside its copy (one hard link per unchanged file, the changed file sent) instead of updating the copy in place.',
         'The first sync hashes every file once (to verify it against the manifest), which the seed script never did.',
       ],
     };
