@@ -47,7 +47,7 @@ export const s3Cost: Scenario = {
         row('GET per host per day (S3 source: conditional GET of plans/current.json per poll, SPEC §10)', 'count', planGets, planGets),
         row('GET per host per day (both)', 'count', every.gets, agent.gets),
         { ...row('all requests per host per day', 'count', every.gets + every.puts, agent.gets + agent.puts), target: { on: 'subject', max: 400, source: 'issue #17' } },
-        row('floor set by the contract: the two conditional GETs every poll makes (SPEC §1 and §10), nothing written', 'count', every.gets, agent.gets),
+        row('floor set by the contract: the two conditional GETs every poll makes (SPEC §8 and §10), nothing written', 'count', every.gets, agent.gets),
         row('without the plan pointer\'s GET: release pointer + reports', 'count', pollsPerDay + every.puts, pollsPerDay + agent.puts),
         row(`PUT cost per month, ${HOSTS.toLocaleString('en-US')} hosts`, 'USD', everyCost.puts, agentCost.puts),
         row(`GET cost per month, ${HOSTS.toLocaleString('en-US')} hosts`, 'USD', everyCost.gets, agentCost.gets),
