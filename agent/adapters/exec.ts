@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { descendantsOf, isAlive, signalProcesses, type ProcessId } from './process-tree.js';
 
 /**
@@ -50,6 +49,8 @@ const DEFAULT_KILL_GRACE_MS = 10_000;
 const LEFTOVER_POLL_MS = 100;
 
 export const exec: Exec = async (request) => {
+  // loaded at the first command, not at start-up: a tick that runs none (an S3 poll) skips it (bench 1)
+  const { execa } = await import('execa');
   const started = performance.now();
   let timedOut = false;
   let aborted = false;
