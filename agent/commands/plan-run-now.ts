@@ -3,11 +3,11 @@ import type { CommandIo } from './io.js';
 import type { Trigger } from '../report/types.js';
 import { commandLog } from './io.js';
 import { configFor } from './config-for.js';
+import { lockWaitMs } from './wait-flag.js';
 import { statePaths } from '../run/paths.js';
 import { resolveIdentity } from '../run/identity.js';
 import { streamProgress, formatSeconds } from '../run/progress.js';
 import { acquireRunLock } from '../lock/run-lock.js';
-import { parseDuration } from '../config/duration.js';
 import { exec } from '../adapters/exec.js';
 import { createS3Client } from '../adapters/s3.js';
 import { AgentError, isAgentError } from '../errors.js';
@@ -16,8 +16,6 @@ import { runPlan } from '../plan/host-run.js';
 import { outOfScopeReason } from '../plan/scope.js';
 import { describeDisabled, readDisabled } from '../run/disabled.js';
 import { EXIT_DISABLED, EXIT_LOCKED } from '../exit-codes.js';
-
-const DEFAULT_WAIT = '10m';
 
 /**
  * `agent run-now --plan PLAN_ID` (SPEC §10): this host's answer to one plan, now: the candidate
@@ -34,7 +32,7 @@ export async function planRunNowCommand(command: ParsedCommand, io: CommandIo): 
   const progress = streamProgress((text) => io.stderr.write(text));
   const paths = statePaths(config);
   const trigger = (values.trigger as Trigger | undefined) ?? 'run-now';
-  const waitMs = values['no-wait'] ? 0 : (parseDuration(String(values.wait ?? DEFAULT_WAIT)) ?? 0);
+  const waitMs = lockWaitMs(values);
   if (config.source.type !== 's3') {
     throw new AgentError('internal', `plans need an S3 source (SPEC §10): this host's source is ${config.source.type}; nothing was run`);
   }

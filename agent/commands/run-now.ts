@@ -2,12 +2,12 @@ import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
 import { commandLog } from './io.js';
 import { configFor } from './config-for.js';
+import { lockWaitMs } from './wait-flag.js';
 import { statePaths } from '../run/paths.js';
 import { resolveIdentity } from '../run/identity.js';
 import { runOnce } from '../run/run-once.js';
 import { streamProgress, formatSeconds } from '../run/progress.js';
 import { acquireRunLock } from '../lock/run-lock.js';
-import { parseDuration } from '../config/duration.js';
 import { exec } from '../adapters/exec.js';
 import { isAgentError } from '../errors.js';
 import type { Report, Trigger } from '../report/types.js';
@@ -21,8 +21,6 @@ import { applyReason } from '../schedule/apply-policy.js';
 /** Triggers an operator asked for: they always apply and are refused outright while disabled. */
 const REQUESTED: readonly Trigger[] = ['run-now', 'fleet', 'signal'];
 
-const DEFAULT_WAIT = '10m';
-
 /** `agent run-now`: one run in this process, progress on stderr, the run's exit code (SPEC §2). */
 export async function runNowCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
   const { values } = command;
@@ -33,7 +31,7 @@ export async function runNowCommand(command: ParsedCommand, io: CommandIo): Prom
   const progress = streamProgress((text) => io.stderr.write(text));
   const paths = statePaths(config);
   const trigger = (values.trigger as Trigger | undefined) ?? 'run-now';
-  const waitMs = values['no-wait'] ? 0 : (parseDuration(String(values.wait ?? DEFAULT_WAIT)) ?? 0);
+  const waitMs = lockWaitMs(values);
 
   const abort = new AbortController();
   const stop = () => abort.abort();
