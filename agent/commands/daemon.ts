@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
 import { commandLog, LOG_FORMAT_ENV } from './io.js';
-import { missingConfigError, resolveConfigPath } from '../config/path.js';
+import { CONFIG_SNAPSHOT_ENV, missingConfigError, resolveConfigPath } from '../config/path.js';
 import type { Config } from '../config/schema.js';
 import { AgentError } from '../errors.js';
 import { statePaths, type StatePaths } from '../run/paths.js';
@@ -52,7 +52,8 @@ export async function daemonCommand(command: ParsedCommand, io: CommandIo): Prom
   const paths = statePaths(config);
   const startedAt = new Date().toISOString();
   const childArgs = (args: string[]) => [...args, '--config', path];
-  const childEnv = { ...io.env, [LOG_FORMAT_ENV]: 'json' };
+  // the runs keep the config they validated for the next one (config/snapshot.ts)
+  const childEnv = { ...io.env, [LOG_FORMAT_ENV]: 'json', [CONFIG_SNAPSHOT_ENV]: paths.configSnapshotFile };
   const runChild = (args: string[]) => spawnAgent(childArgs(args), childEnv).exited;
 
   log.info({ pid: process.pid, config: path }, 'agent daemon starting');

@@ -1,7 +1,9 @@
 import type { ParsedCommand } from '../cli.js';
 import type { CommandIo } from './io.js';
 import { commandLog } from './io.js';
-import { configFor } from './config-for.js';
+import { CONFIG_SNAPSHOT_ENV, existingConfigPath } from '../config/path.js';
+import { loadConfigThroughSnapshot } from '../config/snapshot.js';
+import type { Config } from '../config/schema.js';
 import { lockWaitMs } from './wait-flag.js';
 import { statePaths } from '../run/paths.js';
 import { resolveIdentity } from '../run/identity.js';
@@ -25,7 +27,7 @@ const REQUESTED: readonly Trigger[] = ['run-now', 'fleet', 'signal'];
 export async function runNowCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
   const { values } = command;
   if (typeof values.plan === 'string') return (await import('./plan-run-now.js')).planRunNowCommand(command, io); // SPEC §10
-  const { config } = configFor(values, io.env);
+  const config = await configForRun(values, io.env);
   const json = values.json === true;
   const log = await commandLog(io, config, { toStderr: json });
   const progress = streamProgress((text) => io.stderr.write(text));
@@ -109,4 +111,11 @@ export function summaryLine(report: Report): string {
     `agent: result   ${report.result} (${describeExit(report.exit_code, report.mode)}) in ${formatSeconds(report.duration_ms)}: ${parts.join(', ')}; release ${shortId(release)}; run ${report.run_id}`,
     ...problems.map((problem) => `agent: error    ${problem}`),
   ].join('\n');
+}
+
+/** The daemon's runs read the config through its snapshot (config/snapshot.ts); any other run loads it afresh. */
+async function configForRun(values: ParsedCommand['values'], env: NodeJS.ProcessEnv): Promise<Readonly<Config>> {
+  const snapshotFile = env[CONFIG_SNAPSHOT_ENV];
+  if (!snapshotFile) return (await import('./config-for.js')).configFor(values, env).config;
+  return loadConfigThroughSnapshot(existingConfigPath(values, env), snapshotFile);
 }

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { configSchema, describe, type Config } from './schema.js';
 import { checkConfigSemantics } from './semantics.js';
+import { deepFreeze } from './deep-freeze.js';
 
 /**
  * Read and validate the config file. Throws one AgentError('config') whose message lists every
@@ -60,12 +61,4 @@ function formatIssue(issue: z.core.$ZodIssue): string {
     return `${at}: required, expected ${expected ?? issue.expected}`;
   }
   return `${at || '(top level)'}: ${issue.message}`;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const child of Object.values(value)) deepFreeze(child);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -5,9 +5,20 @@ import { AgentError } from '../errors.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/agent/agent.yaml';
 
+/** Set by the daemon for its runs: where they keep the config they validated (config/snapshot.ts). */
+export const CONFIG_SNAPSHOT_ENV = 'AGENT_CONFIG_SNAPSHOT';
+
 /** Which config file a command uses: `--config`, then `$AGENT_CONFIG`, then the default (SPEC §2). */
 export function resolveConfigPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   return flag ?? env.AGENT_CONFIG ?? DEFAULT_CONFIG_PATH;
+}
+
+/** The config file a command uses, which must exist; else the error that says where the agent looked. */
+export function existingConfigPath(values: Record<string, unknown>, env: NodeJS.ProcessEnv): string {
+  const flag = typeof values.config === 'string' ? values.config : undefined;
+  const path = resolveConfigPath(flag, env);
+  if (!existsSync(path)) throw missingConfigError(flag, env);
+  return path;
 }
 
 /**

@@ -1,4 +1,5 @@
 import cron from 'node-cron';
+import { cronIntervalMs, parseCron } from '../schedule/cron-times.js';
 import { formatDuration } from './duration.js';
 import type { Config } from './schema.js';
 
@@ -7,8 +8,14 @@ export function isRemoteUrl(url: string): boolean {
   return /^[^/]*:/.test(url) && !url.startsWith('/');
 }
 
-/** Shortest gap between two consecutive firings of `expression` over its next `sample` firings. */
+/**
+ * Shortest gap between two consecutive firings of `expression` over its next `sample` firings.
+ * Every run validates its config, so this is on each tick's path: our own cron arithmetic where it
+ * covers the expression (node-cron's getNextRuns took about 16 ms of a 0.3 s tick), node-cron otherwise.
+ */
 export function pollIntervalMs(expression: string, sample = 50): number {
+  const fields = parseCron(expression);
+  if (fields) return cronIntervalMs(fields, new Date(), sample);
   const task = cron.createTask(expression, () => undefined);
   try {
     const runs = task.getNextRuns(sample).map((date) => date.getTime());

@@ -17,24 +17,22 @@ const PLAN_TRIGGERS: readonly Trigger[] = ['schedule', 'boot', 'signal'];
 export async function answerOpenPlan(deps: Pick<Deps, 'exec' | 'log' | 'now'>, context: RunContext, request: Pick<RunRequest, 'trigger' | 'noSync'>): Promise<void> {
   const { config, paths } = context;
   if (config.source.type !== 's3' || request.noSync || !PLAN_TRIGGERS.includes(request.trigger)) return;
-  // loaded only here: an rsync host's tick never pays for the S3 SDK (about 80 ms of start-up, bench 1)
-  const [{ createS3Client }, { pollOpenPlan }, { runPlan }, { removeOtherTrees }] = await Promise.all([
-    import('../adapters/s3.js'),
-    import('./host-fetch.js'),
-    import('./host-run.js'),
-    import('./stage-candidate.js'),
-  ]);
+  // loaded only here, each when needed: an rsync host's tick never pays for the S3 SDK (about 80 ms of
+  // start-up, bench 1), and a poll with no open plan never loads the noop run (Puppet's report parser)
+  const [{ createS3Client }, { pollOpenPlan }] = await Promise.all([import('../adapters/s3.js'), import('./host-fetch.js')]);
   const dirs = planPaths(paths);
   const s3 = createS3Client(config.source);
   try {
     const plan = await pollOpenPlan({ s3, config }, dirs.pointerFile, deps.now());
     if (!plan) {
+      const { removeOtherTrees } = await import('./stage-candidate.js');
       await removeOtherTrees(dirs.treesDir, null);
       return;
     }
     if (!inPlanScope(plan, { instance_id: context.identity.id, roles: config.roles })) return;
     const answered = await readJsonFile<{ plan_id?: string }>(dirs.answeredFile);
     if (answered?.plan_id === plan.plan_id) return;
+    const { runPlan } = await import('./host-run.js');
     const outcome = await runPlan(deps, context, plan, s3);
     if (!outcome.uploadError) {
       await writeFileAtomic(dirs.answeredFile, `${JSON.stringify({ plan_id: plan.plan_id, run_id: outcome.report.run_id, answered_at: outcome.report.finished_at })}\n`);

@@ -31,6 +31,8 @@ export interface StatePaths {
   failedReleasesFile: string;
   /** The rsync source's SSH control sockets (ControlMaster), owned by the daemon (source/ssh-control.ts). */
   sshDir: string;
+  /** The config the daemon's last run validated, for the next one (config/snapshot.ts). */
+  configSnapshotFile: string;
 }
 
 export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): StatePaths {
@@ -55,5 +57,6 @@ export function statePaths(config: Pick<Config, 'state_dir' | 'stage_dir'>): Sta
     rolloutSeenFile: join(root, 'rollout-seen.json'),
     failedReleasesFile: join(root, 'failed-releases.json'),
     sshDir: join(root, 'ssh'),
+    configSnapshotFile: join(root, 'config-snapshot.json'),
   };
 }

@@ -15,8 +15,8 @@ export interface BenchHost {
   stateDir: string;
   sandbox: string;
   env: Record<string, string>;
-  /** `agent ARGS --config <this host's config>`, timed. */
-  run(args: string[]): Promise<TimedRun>;
+  /** `agent ARGS --config <this host's config>`, timed; `extraEnv` on top of the host's environment. */
+  run(args: string[], extraEnv?: Record<string, string>): Promise<TimedRun>;
   remove(): void;
 }
 
@@ -34,7 +34,7 @@ export function createBenchHost(config: Record<string, unknown>, env: Record<str
     stateDir,
     sandbox,
     env: hostEnv,
-    run: (args) => timed(process.execPath, [AGENT_BIN, ...args, '--config', configPath], { env: hostEnv }),
+    run: (args, extraEnv = {}) => timed(process.execPath, [AGENT_BIN, ...args, '--config', configPath], { env: { ...hostEnv, ...extraEnv } }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

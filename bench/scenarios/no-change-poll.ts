@@ -11,6 +11,8 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { BUCKET, publishToS3, startRig, type BenchSource } from '../lib/rig.js';
 import { bundleLikeTheAgent } from '../lib/bundle.js';
 import { pollArgs } from '../../agent/source/rsync-args.js';
+import { CONFIG_SNAPSHOT_ENV } from '../../agent/config/path.js';
+import { statePaths } from '../../agent/run/paths.js';
 import { runSeedScript } from '../lib/seed-script.js';
 import { expectExit, timed } from '../lib/timed.js';
 import { reportOf } from '../lib/report-json.js';
@@ -47,7 +49,7 @@ export const noChangePoll: Scenario = {
         rig.source.takeBytes();
         const baseline = await runSeedScript(rig.source, seedDir, seedEnv);
         seed.wire.push(rig.source.takeBytes().received);
-        const run = expectExit(await host.run(['run-now', '--trigger', 'schedule', '--no-wait', '--json']), [0], 'scheduled poll');
+        const run = expectExit(await host.run(['run-now', '--trigger', 'schedule', '--no-wait', '--json'], daemonChildEnv(host)), [0], 'scheduled poll');
         const report = reportOf(run, 'scheduled poll');
         if (report.apply.status !== 'skipped' || report.source.status !== 'unchanged') {
           throw new Error(`scheduled poll: expected source unchanged and apply skipped, got ${report.source.status} / ${report.apply.status}`);
@@ -59,7 +61,7 @@ export const noChangePoll: Scenario = {
         agent.bytes.push(report.source.bytes_transferred);
         agent.inProcess.push(report.duration_ms);
         agent.poll.push(stageTimes(run.stderr).poll ?? report.duration_ms);
-        const s3Run = expectExit(await s3Host.run(['run-now', '--trigger', 'schedule', '--no-wait', '--json']), [0], 'scheduled poll, S3 source');
+        const s3Run = expectExit(await s3Host.run(['run-now', '--trigger', 'schedule', '--no-wait', '--json'], daemonChildEnv(s3Host)), [0], 'scheduled poll, S3 source');
         if (reportOf(s3Run, 'scheduled poll, S3 source').source.status !== 'unchanged') throw new Error('scheduled poll, S3 source: expected source unchanged');
         viaS3.ms.push(s3Run.ms);
         viaS3.poll.push(stageTimes(s3Run.stderr).poll ?? 0);
@@ -70,7 +72,7 @@ export const noChangePoll: Scenario = {
       }
       return {
         baseline: 'the seed script `rsync -az --delete` + `puppet apply` (Puppet 7 flags), unchanged tree, over the same loopback sshd + rrsync',
-        subject: '`agent run-now --trigger schedule --no-wait` (the daemon\'s per-tick child) on an applied, unchanged release: poll, Puppet skipped',
+        subject: '`agent run-now --trigger schedule --no-wait` with the daemon\'s environment (its per-tick child, config snapshot included) on an applied, unchanged release: poll, Puppet skipped',
         rows: [
           { metric: 'wall time per poll', unit: 's', baseline: summarize(seed.ms.map(s)), subject: summarize(agent.ms.map(s)), ratio: pairedRatio(agent.ms, seed.ms), target: TARGET },
           { metric: 'bytes received per poll, on the wire (SSH included)', unit: 'B', baseline: summarize(seed.wire), subject: summarize(agent.wire), ratio: pairedRatio(agent.wire, seed.wire), target: TARGET },
@@ -101,6 +103,9 @@ export const noChangePoll: Scenario = {
 };
 
 const s = (ms: number) => ms / 1000;
+
+/** What the daemon adds to its runs' environment (commands/daemon.ts): the config snapshot's place. */
+const daemonChildEnv = (host: { stateDir: string }) => ({ [CONFIG_SNAPSHOT_ENV]: statePaths({ state_dir: host.stateDir, stage_dir: '' }).configSnapshotFile });
 const sums = (a: number[], b: number[]) => a.map((value, index) => value + (b[index] ?? 0));
 
 /**

@@ -39,13 +39,29 @@ describe('cron times without node-cron', () => {
         expect(ours?.toISOString()).toBe(theirs.toISOString());
       }
     }
-    expect(cronIntervalMs(fields!, new Date())).toBe(pollIntervalMs(expression));
+    expect(cronIntervalMs(fields!, new Date())).toBe(intervalByNodeCron(expression));
+    expect(pollIntervalMs(expression)).toBe(intervalByNodeCron(expression));
+  });
+
+  it('pollIntervalMs answers for what only node-cron parses, too', () => {
+    expect(pollIntervalMs('@hourly')).toBe(intervalByNodeCron('@hourly'));
   });
 
   it('leaves what it does not parse to node-cron', () => {
     for (const expression of ['@daily', '0 0 L * *', '0 0 * * 5L', '0 0 * * 1#2', '0 0 15W * *', '61 * * * *', '* * *', '10/15 * * * *']) expect(parseCron(expression)).toBeNull();
   });
 });
+
+/** node-cron's shortest gap over its next 50 firings (what pollIntervalMs answered before it had its own). */
+function intervalByNodeCron(expression: string): number {
+  const task = cron.createTask(expression, () => undefined);
+  try {
+    const runs = task.getNextRuns(50).map((date) => date.getTime());
+    return Math.min(...runs.slice(1).map((time, index) => time - runs[index]!));
+  } finally {
+    void task.destroy();
+  }
+}
 
 /** node-cron's next firing strictly after `after` (its tasks keep their matcher as `timeMatcher`). */
 function nextByNodeCron(expression: string, after: Date): Date {
