@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -7,13 +7,13 @@ import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { startS3Server, listKeys, getText } from '../helpers/s3.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { AGENT_BIN, createAgentHost, type AgentHost } from '../helpers/agent-host.js';
+import { copyTree, layFixtureTree } from '../helpers/fixture-trees.js';
 import type { Report } from '../../agent/report/types.js';
 
 /**
  * The S3 manifest source end to end: `agent publish --to s3://` into a loopback S3 server, agents
  * polling it through a proxy that counts every request and its answer.
  */
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 const SOURCE_BUCKET = 'releases';
 const PREFIX = 'puppet';
 
@@ -47,8 +47,7 @@ beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
   proxy = await startS3Proxy({ port: s3.port });
   keys = mkdtempSync(join(tmpdir(), 'agent-keys-'));
-  tree = mkdtempSync(join(tmpdir(), 'agent-tree-'));
-  cpSync(FIXTURE, tree, { recursive: true });
+  tree = layFixtureTree(mkdtempSync(join(tmpdir(), 'agent-tree-')), 'sandbox');
   for (let i = 0; i < 20; i++) writeFileSync(join(tree, `data-${i}.txt`), `payload ${i}\n`.repeat(100));
   expect((await agent('keygen', '--out', join(keys, 'release'))).exitCode).toBe(0);
   host = createAgentHost(
@@ -202,7 +201,7 @@ describe('an agent on the S3 source', () => {
     expect((await runNow()).exitCode).toBe(4);
     // the fix, published by a job that checks the tree out fresh: nothing of the last publish is remembered
     const fresh = mkdtempSync(join(tmpdir(), 'agent-checkout-'));
-    cpSync(tree, fresh, { recursive: true });
+    copyTree(tree, fresh);
     writeFileSync(join(fresh, 'data-6.txt'), 'the fix\n');
     while (Math.floor(Date.now() / 1000) <= ahead.serial) await new Promise((resolve) => setTimeout(resolve, 100));
     const published = await agent('publish', fresh, '--key', join(keys, 'release.key'), '--to', `s3://${SOURCE_BUCKET}/${PREFIX}`, '--endpoint', s3.endpoint);
