@@ -48,6 +48,7 @@ beforeAll(async () => {
   proxy = await startS3Proxy({ port: s3.port });
   keys = mkdtempSync(join(tmpdir(), 'agent-keys-'));
   tree = layFixtureTree(mkdtempSync(join(tmpdir(), 'agent-tree-')), 'sandbox');
+  // 28 files, each its own object: the sandbox tree's 8 and these 20
   for (let i = 0; i < 20; i++) writeFileSync(join(tree, `data-${i}.txt`), `payload ${i}\n`.repeat(100));
   expect((await agent('keygen', '--out', join(keys, 'release'))).exitCode).toBe(0);
   host = createAgentHost(
@@ -72,8 +73,8 @@ describe('agent publish --to s3://', () => {
   it('uploads the objects, the manifest and its signature, then current.json', async () => {
     const published = await publish();
     expect(published.exitCode).toBe(0);
-    expect(published.stdout).toMatch(/^objects: 22 uploaded \(\d+ bytes\), 0 already present$/m);
-    expect(published.stderr).toMatch(/agent: upload {3}22\/22 objects/);
+    expect(published.stdout).toMatch(/^objects: 28 uploaded \(\d+ bytes\), 0 already present$/m);
+    expect(published.stderr).toMatch(/agent: upload {3}28\/28 objects/);
     const pointer = await current();
     // at least the publish time in seconds (a publisher that lost what it published must still go forward)
     expect(pointer.serial).toBeGreaterThan(Date.parse('2026-01-01T00:00:00Z') / 1000);
@@ -86,7 +87,7 @@ describe('agent publish --to s3://', () => {
 
   it('publishing the same tree again uploads no object and keeps the release and serial', async () => {
     const again = await publish();
-    expect(again.stdout).toMatch(/^objects: 0 uploaded \(0 bytes\), 22 already present$/m);
+    expect(again.stdout).toMatch(/^objects: 0 uploaded \(0 bytes\), 28 already present$/m);
     expect(await current()).toEqual({ release_id: releaseIds[0], serial: serials[0] });
   });
 });
@@ -95,9 +96,9 @@ describe('an agent on the S3 source', () => {
   it('first run: pointer, manifest, signature, every object once; verified and applied', async () => {
     const { exitCode, report } = await runNow();
     expect(exitCode).toBe(2);
-    expect(report.source).toMatchObject({ type: 's3', url_or_bucket: `s3://${SOURCE_BUCKET}/${PREFIX}`, status: 'updated', release_id: releaseIds[0], files_changed: 22 });
+    expect(report.source).toMatchObject({ type: 's3', url_or_bucket: `s3://${SOURCE_BUCKET}/${PREFIX}`, status: 'updated', release_id: releaseIds[0], files_changed: 28 });
     expect(report.source.bytes_transferred).toBeGreaterThan(20 * 1000);
-    expect(objectGets()).toBe(22);
+    expect(objectGets()).toBe(28);
     expect(report.apply.release_id).toBe(releaseIds[0]);
     expect(readFileSync(join(host.sandbox, 'managed/motd'), 'utf8')).toBe('welcome v1\n');
     expect(readFileSync(join(host.stageDir, '.release/manifest.json'), 'utf8')).toBe(await getText(s3.client, SOURCE_BUCKET, `${PREFIX}/releases/${releaseIds[0]}.json`));
@@ -112,7 +113,7 @@ describe('an agent on the S3 source', () => {
 
   it('one changed file: only that object is downloaded; the rest are hard links from the cache', async () => {
     writeFileSync(join(tree, 'data-3.txt'), 'changed\n');
-    expect((await publish()).stdout).toMatch(/^objects: 1 uploaded \(8 bytes\), 21 already present$/m);
+    expect((await publish()).stdout).toMatch(/^objects: 1 uploaded \(8 bytes\), 27 already present$/m);
     const { exitCode, report } = await runNow();
     expect(exitCode).toBe(0);
     releaseIds.push(report.source.release_id!);
