@@ -1,5 +1,5 @@
 /**
- * The test bench every timed scenario shares: the e2e fixture tree served by a real OpenSSH sshd on
+ * The test bench every timed scenario shares: the sandbox fixture tree served by a real OpenSSH sshd on
  * loopback through `rrsync -ro` (the production authorized_keys form), a loopback S3 API for reports,
  * and agent hosts (config + state dir + sandbox under one temp dir) pointed at both.
  */
@@ -38,7 +38,7 @@ export interface Rig {
 
 export async function startRig(options: { logConnections?: boolean; countBytes?: boolean } = {}): Promise<Rig> {
   const distDir = mkdtempSync(join(tmpdir(), 'bench-dist-'));
-  cpSync(FIXTURE_TREE, distDir, { recursive: true });
+  cpSync(FIXTURE_TREE, distDir, { recursive: true, verbatimSymlinks: true });
   const logFile = join(distDir, '..', `${distDir.split('/').pop()}.connections`);
   const command = options.logConnections ? connectionLogger(distDir, logFile) : `/usr/bin/rrsync -ro ${distDir}`;
   let sshd: Sshd | undefined;

@@ -113,7 +113,7 @@ export const treeScale: Scenario = {
       subject: 'the agent\'s source stage in process: fetch, verify (signature, serial, every file against the manifest), activate, prune',
       rows,
       notes: [
-        'Trees: the e2e fixture plus N small files in directories of 100. Each repetition changes one file and publishes it again (to the rsync dist dir and to S3); publishing is not timed.',
+        'Trees: the sandbox fixture tree plus N small files in directories of 100. Each repetition changes one file and publishes it again (to the rsync dist dir and to S3); publishing is not timed.',
         'The unchanged poll is what must not grow with the tree: the signed rsync poll transfers `.release/` alone (rsync lists only the root directory on the server), the S3 poll is one conditional GET answered 304. The seed\'s rsync walks and compares the whole tree on both sides every time.',
         'A changed release still costs O(tree) work that no design avoids: a new release directory needs one hard link per file (rsync --link-dest, or links from the S3 object cache) and the manifest lists every file. What does not grow with the tree is hashing and transfer: only the changed file is downloaded and hashed (files hard-linked from the active release keep their digests).',
         'The floor row is what any switch between complete trees pays before the agent adds anything: the seed\'s own rsync, writing a new directory beside its copy (one hard link per unchanged file, the changed file sent) instead of updating the copy in place.',
@@ -123,9 +123,9 @@ export const treeScale: Scenario = {
   },
 };
 
-/** The e2e fixture and `size` small files, 100 to a directory. */
+/** The sandbox fixture tree and `size` small files, 100 to a directory. */
 function writeTree(dist: string, size: number): void {
-  cpSync(FIXTURE_TREE, dist, { recursive: true });
+  cpSync(FIXTURE_TREE, dist, { recursive: true, verbatimSymlinks: true });
   for (let i = 0; i < size; i++) {
     const dir = join(dist, 'data', String(Math.floor(i / 100)));
     if (i % 100 === 0) mkdirSync(dir, { recursive: true });

@@ -112,7 +112,7 @@ as_host demo-base-1 register >/dev/null
 show_exit as_host demo-base-1 run-now --noop
 
 step "(b) demo-app-1 and demo-app-2: a demo tree that manages files only under $demo/<host>/sandbox"
-cp -r tests/fixtures/trees/e2e "$demo/dist"
+cp -r tests/fixtures/trees/sandbox "$demo/dist"
 for name in demo-app-1 demo-app-2; do
   mkdir -p "$demo/$name/sandbox"
   write_config "$name" app "$demo/dist"
@@ -147,7 +147,7 @@ AGENT_CONFIG="$demo/demo-app-1.yaml" agent fleet status
 
 step "(c) a rollout of a bad release on a small fleet (S3 source, signed releases), halted at the canary"
 agent keygen --out "$demo/release" >/dev/null && echo "release key: $demo/release.key (the hosts trust $demo/release.pub)"
-cp -r tests/fixtures/trees/e2e "$demo/release-tree"
+cp -r tests/fixtures/trees/sandbox "$demo/release-tree"
 fleet_ids=(demo-web-1 demo-web-2 demo-web-3 demo-web-4 demo-web-5)
 fleet_config() { # id, roles
   mkdir -p "$demo/fleet/$1/sandbox"
@@ -188,7 +188,7 @@ for id in "${fleet_ids[@]}"; do AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.
 echo "every host takes the good release:"; fleet_run
 
 echo; echo "a change that breaks on apply (a service that no longer exists), rolled out canary first:"
-cp tests/fixtures/trees/e2e-failing/manifests/site.pp "$demo/release-tree/manifests/site.pp"
+cp -r tests/fixtures/trees/sandbox-failing/. "$demo/release-tree/" # the overlay: only its site.pp differs
 # plan (SPEC §10): every host nooped the candidate against its real state; nothing is applied
 echo "first a plan: each host stages the candidate beside its active release and runs puppet --noop on it"
 plan_id=$(agent plan start "$demo/release-tree" "${publisher[@]}" --role web)

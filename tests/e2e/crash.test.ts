@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { startS3Server, type S3Server } from '../helpers/s3.js';
 import { createLocalSourceHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
+import { SANDBOX_TREE } from '../helpers/fixture-trees.js';
 import { isSameProcessAlive } from '../../agent/adapters/proc.js';
 import { descendantsOf, isAlive } from '../../agent/adapters/process-tree.js';
 
 /** A run killed with -9 in the middle of Puppet: the lock must not block, and its Puppet must not live on. */
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 let s3: S3Server;
 let host: AgentHost;
 let dist: string;
@@ -45,7 +45,7 @@ describe('a run killed mid-Puppet', () => {
     const execs = sleeping();
     expect(execs.length).toBeGreaterThan(0);
 
-    writeFileSync(join(dist, 'manifests/site.pp'), readFileSync(join(FIXTURE, 'manifests/site.pp'), 'utf8'));
+    writeFileSync(join(dist, 'manifests/site.pp'), readFileSync(join(SANDBOX_TREE, 'manifests/site.pp'), 'utf8'));
     const next = await host.run(['run-now', '--no-wait']);
     expect(next.exitCode).not.toBe(75);
     expect([0, 2]).toContain(next.exitCode);

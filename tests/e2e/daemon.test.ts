@@ -1,17 +1,17 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { startManifestServer, type ManifestServer } from '../helpers/sshd.js';
 import { startS3Server, listKeys, getText, type S3Server } from '../helpers/s3.js';
 import { startFakeImds, type FakeImds } from '../helpers/imds.js';
 import { createAgentHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
+import { SANDBOX_TREE } from '../helpers/fixture-trees.js';
 
 /**
  * The real daemon against the loopback sshd, S3 server and a fake IMDSv2, on a 6-field cron that
  * fires every 3 seconds.
  */
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 const ID = 'i-0fa1e0000000d4e30';
 let server: ManifestServer;
 let s3: S3Server;
@@ -24,8 +24,7 @@ const reportKeys = async () => (await listKeys(s3.client, 'fleet-reports', 'repo
 const status = async () => JSON.parse((await host.run(['status', '--json'])).stdout);
 
 beforeAll(async () => {
-  server = await startManifestServer();
-  cpSync(FIXTURE, server.distDir, { recursive: true });
+  server = await startManifestServer(SANDBOX_TREE);
   s3 = await startS3Server();
   imds = await startFakeImds({
     'instance-id': ID,

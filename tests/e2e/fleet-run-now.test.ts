@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -8,12 +8,12 @@ import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { startS3Server, getText, type S3Server } from '../helpers/s3.js';
 import { freePort } from '../helpers/ports.js';
 import { createAgentHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
+import { layFixtureTree } from '../helpers/fixture-trees.js';
 
 /**
  * `agent fleet run-now` against fake hosts: each a real sshd on its own loopback address whose `agent`
  * is the real binary with its own config and state dir. One registered host answers on no address.
  */
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 let s3: S3Server;
 let work: string;
 let operatorKey: string;
@@ -40,8 +40,7 @@ beforeAll(async () => {
   operatorKey = join(work, 'operator');
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', operatorKey]);
   const operatorPublic = readFileSync(`${operatorKey}.pub`, 'utf8');
-  const dist = join(work, 'dist');
-  cpSync(FIXTURE, dist, { recursive: true });
+  const dist = layFixtureTree(join(work, 'dist'), 'sandbox');
   port = await freePort();
   for (const [index, address] of ['127.0.0.2', '127.0.0.3'].entries()) {
     const id = `i-host${index + 2}`;

@@ -16,7 +16,6 @@ jest.setTimeout(180_000);
  * nothing; an unknown, unsigned, tampered or expired plan, a candidate missing from the bucket, a key
  * that is not the publisher's: clear messages, exit 1 (or a failed answer), nothing applied.
  */
-const TREE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 type S3 = Awaited<ReturnType<typeof startS3Server>>;
 let s3: S3;
 let proxy: S3Proxy;
@@ -44,7 +43,7 @@ const stageTarget = () => readlinkSync(host.host.stageDir);
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
   proxy = await startS3Proxy({ port: s3.port });
-  fleet = await createFleet({ size: 1, s3, tree: TREE, sourceEndpoint: proxy.endpoint });
+  fleet = await createFleet({ size: 1, s3, tree: 'sandbox', sourceEndpoint: proxy.endpoint });
   host = fleet.hosts[0]!;
   expect((await run('publish', fleet.publisher.tree, '--key', fleet.publisher.key, '--to', fleet.publisher.target)).exitCode).toBe(0);
   expect((await host.runNow()).exitCode).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -8,6 +8,7 @@ import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { startS3Server, listKeys, type S3Server } from '../helpers/s3.js';
 import { freePort } from '../helpers/ports.js';
 import { createAgentHost, AGENT_BIN, type AgentHost } from '../helpers/agent-host.js';
+import { layFixtureTree } from '../helpers/fixture-trees.js';
 
 jest.setTimeout(180_000);
 
@@ -16,7 +17,6 @@ jest.setTimeout(180_000);
  * answer now, over SSH with host keys pinned from the registry, instead of waiting a poll interval.
  * Each fake host is a real sshd on its own loopback address running the real agent binary.
  */
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 let s3: S3Server;
 let work: string;
 let tree: string;
@@ -30,8 +30,7 @@ const agent = (...args: string[]) =>
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', 'releases'] });
   work = mkdtempSync(join(tmpdir(), 'agent-plan-fleet-'));
-  tree = join(work, 'tree');
-  cpSync(FIXTURE, tree, { recursive: true });
+  tree = layFixtureTree(join(work, 'tree'), 'sandbox');
   operatorKey = join(work, 'operator');
   await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', operatorKey]);
   expect((await agent('keygen', '--out', join(work, 'release'))).exitCode).toBe(0);

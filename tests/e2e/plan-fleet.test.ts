@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
-import { cpSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { startS3Server, listKeys, getText } from '../helpers/s3.js';
 import { createFleet, registerAll, SOURCE_BUCKET, SOURCE_PREFIX, type TestFleet, type FleetHost } from '../helpers/fleet.js';
+import { layFixtureTree } from '../helpers/fixture-trees.js';
 import type { PlanReport } from '../../agent/plan/report.js';
 import type { PlanView } from '../../agent/plan/aggregate.js';
 
@@ -13,8 +14,6 @@ jest.setTimeout(300_000);
  * dependent tree, real Puppet. The plan shows different changes per role, a file diff, a compile error
  * on db and a resource that would fail on app, and the local edit one web host made; no host changes.
  */
-const V1 = new URL('../fixtures/trees/plan/', import.meta.url).pathname;
-const V2 = new URL('../fixtures/trees/plan-v2/', import.meta.url).pathname;
 const ROLES = [['web'], ['web'], ['db'], ['app'], ['web']];
 type S3 = Awaited<ReturnType<typeof startS3Server>>;
 let s3: S3;
@@ -61,7 +60,7 @@ let before: Map<string, Record<string, string>>;
 
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
-  fleet = await createFleet({ size: ROLES.length, s3, tree: V1, roles: (index) => ROLES[index]! });
+  fleet = await createFleet({ size: ROLES.length, s3, tree: 'plan', roles: (index) => ROLES[index]! });
   [web1, web2, db, app, silent] = fleet.hosts as [FleetHost, FleetHost, FleetHost, FleetHost, FleetHost];
   for (const member of fleet.hosts) member.host.writeConfig({ puppet: { hiera_config: 'hiera.yaml' }, report: { redact: ['server_name \\S+'] } });
   expect((await fleet.publisher.run(['publish', fleet.publisher.tree, '--key', fleet.publisher.key, '--to', fleet.publisher.target])).exitCode).toBe(0);
@@ -71,8 +70,7 @@ beforeAll(async () => {
   writeFileSync(join(web2.host.sandbox, 'managed/motd'), 'edited by hand on web-2\n'); // real host state differs
   before = new Map([web1, web2, db, app].map((member) => [member.id, snapshot(member)]));
 
-  rmSync(fleet.publisher.tree, { recursive: true, force: true });
-  cpSync(V2, fleet.publisher.tree, { recursive: true });
+  layFixtureTree(fleet.publisher.tree, 'plan-v2');
   const started = await fleet.publisher.run(['plan', 'start', fleet.publisher.tree, '--key', fleet.publisher.key]);
   expect(started.exitCode).toBe(0);
   planId = started.stdout.trim();

@@ -1,11 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { startS3Server } from '../helpers/s3.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { AGENT_BIN, createAgentHost, createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
+import { layFixtureTree } from '../helpers/fixture-trees.js';
 import type { Report } from '../../agent/report/types.js';
 
 /**
@@ -14,8 +15,6 @@ import type { Report } from '../../agent/report/types.js';
  * apply.rolled_back_from, and not tried again by the daemon's runs until something newer names it.
  * `--trigger schedule` is what the daemon runs (`agent run-now --trigger schedule --no-wait`).
  */
-const GOOD = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
-const FAILING = new URL('../fixtures/trees/e2e-failing/', import.meta.url).pathname;
 
 type S3 = Awaited<ReturnType<typeof startS3Server>>;
 let s3: S3;
@@ -31,11 +30,6 @@ async function runNow(host: AgentHost, ...args: string[]): Promise<{ exitCode: n
 
 const motd = (host: AgentHost) => readFileSync(join(host.sandbox, 'managed/motd'), 'utf8');
 const activeRelease = (host: AgentHost) => basename(readlinkSync(host.stageDir));
-
-function replaceTree(dist: string, from: string): void {
-  rmSync(join(dist, 'manifests'), { recursive: true, force: true });
-  cpSync(from, dist, { recursive: true });
-}
 
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', 'releases'] });
@@ -63,7 +57,7 @@ describe('local rollback on the rsync source (a plain tree)', () => {
   });
 
   it('a new release that fails is rolled back to the previous one in the same run', async () => {
-    replaceTree(fixture.dist, FAILING);
+    layFixtureTree(fixture.dist, 'sandbox-failing');
     const { exitCode, report, stderr } = await runNow(fixture.host, '--trigger', 'schedule');
     bad = report.source.release_id!;
     expect(bad).not.toBe(good);
@@ -94,7 +88,7 @@ describe('local rollback on the rsync source (a plain tree)', () => {
   });
 
   it('a newer release (the fix) is applied normally', async () => {
-    replaceTree(fixture.dist, GOOD);
+    layFixtureTree(fixture.dist, 'sandbox');
     const site = join(fixture.dist, 'manifests/site.pp');
     writeFileSync(site, readFileSync(site, 'utf8').replace('welcome v1', 'welcome v3'));
     const { exitCode, report } = await runNow(fixture.host, '--trigger', 'schedule');
@@ -107,7 +101,7 @@ describe('local rollback on the rsync source (a plain tree)', () => {
   it('a first release that fails has nothing to roll back to: it stays, and the run fails', async () => {
     const fresh = createLocalSourceHost(s3, { instance_id: 'i-0e2e0000000000f1' });
     try {
-      replaceTree(fresh.dist, FAILING);
+      layFixtureTree(fresh.dist, 'sandbox-failing');
       const { exitCode, report } = await runNow(fresh.host, '--trigger', 'schedule');
       expect(exitCode & 4).toBe(4);
       expect(report.apply.rolled_back_from).toBeUndefined();
@@ -131,8 +125,7 @@ describe('local rollback on the S3 source (a plain publish)', () => {
   beforeAll(async () => {
     proxy = await startS3Proxy({ port: s3.port });
     keys = mkdtempSync(join(tmpdir(), 'agent-keys-'));
-    tree = mkdtempSync(join(tmpdir(), 'agent-tree-'));
-    cpSync(GOOD, tree, { recursive: true });
+    tree = layFixtureTree(mkdtempSync(join(tmpdir(), 'agent-tree-')), 'sandbox');
     await execa(process.execPath, [AGENT_BIN, 'keygen', '--out', join(keys, 'release')]);
     host = createAgentHost(
       {
@@ -155,7 +148,7 @@ describe('local rollback on the S3 source (a plain publish)', () => {
   it('rolls a failing publish back and holds it: the next polls fetch nothing of it', async () => {
     expect((await publish()).exitCode).toBe(0);
     good = (await runNow(host, '--trigger', 'schedule')).report.apply.release_id!;
-    replaceTree(tree, FAILING);
+    layFixtureTree(tree, 'sandbox-failing');
     expect((await publish()).exitCode).toBe(0);
     const rolled = await runNow(host, '--trigger', 'schedule');
     bad = rolled.report.source.release_id!;
@@ -178,7 +171,7 @@ describe('local rollback on the S3 source (a plain publish)', () => {
   });
 
   it('a fixed tree (a newer serial) is applied', async () => {
-    replaceTree(tree, GOOD);
+    layFixtureTree(tree, 'sandbox');
     const site = join(tree, 'manifests/site.pp');
     writeFileSync(site, readFileSync(site, 'utf8').replace('welcome v1', 'welcome v3'));
     expect((await publish()).exitCode).toBe(0);

@@ -16,7 +16,6 @@ import type { RolloutDocument } from '../../agent/rollout/document.js';
  * host rebooted (its state wiped) mid-rollout, and hosts whose clocks are 5 minutes off the
  * controller's. Real puppet, real S3 API on loopback, the built binary.
  */
-const GOOD = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 const FAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 type S3 = Awaited<ReturnType<typeof startS3Server>>;
@@ -47,7 +46,7 @@ async function startRollout(motd: string, ...flags: string[]): Promise<RolloutDo
 
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
-  fleet = await createFleet({ size: 6, s3, tree: GOOD });
+  fleet = await createFleet({ size: 6, s3, tree: 'sandbox' });
   await registerAll(fleet);
   expect((await fleet.publisher.run(['publish', fleet.publisher.tree, '--key', fleet.publisher.key, '--to', fleet.publisher.target])).exitCode).toBe(0);
   await fleet.runAll();
@@ -124,7 +123,7 @@ describe('rollout faults', () => {
   it('hosts whose clocks are 5 minutes ahead or behind neither shorten nor stretch the bake', async () => {
     // a fleet of its own, skewed from its first run on (a clock that jumps back is another fault)
     const skewS3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
-    const skewFleet = await createFleet({ size: 4, s3: skewS3, tree: GOOD });
+    const skewFleet = await createFleet({ size: 4, s3: skewS3, tree: 'sandbox' });
     const skewed = (index: number) => ({ LD_PRELOAD: FAKETIME, FAKETIME: index % 2 === 0 ? '+5m' : '-5m' });
     const env = { env: (member: { id: string }) => skewed(skewFleet.hosts.findIndex((host) => host.id === member.id)) };
     const skewTick = () => skewFleet.publisher.run(['rollout', 'tick', '--key', skewFleet.publisher.key]);

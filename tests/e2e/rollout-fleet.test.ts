@@ -1,10 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll, jest } from '@jest/globals';
 
 jest.setTimeout(300_000);
-import { cpSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { startS3Server, getText } from '../helpers/s3.js';
 import { createFleet, registerAll, SOURCE_BUCKET, SOURCE_PREFIX, type TestFleet } from '../helpers/fleet.js';
+import { layFixtureTree, type FixtureTree } from '../helpers/fixture-trees.js';
 import { cohortStep } from '../../agent/rollout/cohort.js';
 import type { RolloutDocument } from '../../agent/rollout/document.js';
 import type { Report } from '../../agent/report/types.js';
@@ -15,8 +16,6 @@ import type { Report } from '../../agent/report/types.js';
  * `agent rollout tick`. Hosts run as the daemon does (`--trigger schedule`): only a host whose
  * release changed applies.
  */
-const GOOD = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
-const FAILING = new URL('../fixtures/trees/e2e-failing/', import.meta.url).pathname;
 const SIZE = 20;
 const CANARIES = new Set([3, 11]);
 
@@ -35,9 +34,8 @@ function localReports(index: number): Report[] {
   return readdirSync(dir).sort().map((name) => JSON.parse(readFileSync(join(dir, name), 'utf8')) as Report);
 }
 
-function setTree(from: string, motd: string): void {
-  rmSync(join(fleet.publisher.tree, 'manifests'), { recursive: true, force: true });
-  cpSync(from, fleet.publisher.tree, { recursive: true });
+function setTree(tree: FixtureTree, motd: string): void {
+  layFixtureTree(fleet.publisher.tree, tree);
   const site = join(fleet.publisher.tree, 'manifests/site.pp');
   writeFileSync(site, readFileSync(site, 'utf8').replace(/welcome v\d[^\\]*/, motd));
 }
@@ -59,7 +57,7 @@ async function driveRollout(maxRounds: number, onRound: (doc: RolloutDocument, r
 
 beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
-  fleet = await createFleet({ size: SIZE, s3, tree: GOOD, roles: (index) => (CANARIES.has(index) ? ['canary', 'web'] : ['web']) });
+  fleet = await createFleet({ size: SIZE, s3, tree: 'sandbox', roles: (index) => (CANARIES.has(index) ? ['canary', 'web'] : ['web']) });
   await registerAll(fleet);
   expect((await fleet.publisher.run(['publish', fleet.publisher.tree, '--key', fleet.publisher.key, '--to', fleet.publisher.target])).exitCode).toBe(0);
   first = (await current()).release_id;
@@ -77,7 +75,7 @@ describe('a good release rolled out 1% → 10% → 50% → 100% over 20 hosts', 
   let candidate: string;
 
   it('starts without moving current.json', async () => {
-    setTree(GOOD, 'welcome v2');
+    setTree('sandbox', 'welcome v2');
     const started = await fleet.publisher.run(['rollout', 'start', fleet.publisher.tree, '--key', fleet.publisher.key, '--to', fleet.publisher.target, '--steps', '1,10,50,100', '--bake', '1s']);
     expect(started.exitCode).toBe(0);
     doc = await rolloutDoc();
@@ -118,7 +116,7 @@ describe('a bad release halted at the canaries', () => {
   let final: RolloutDocument;
 
   it('is aborted after the first step; the canaries rolled back on their own', async () => {
-    setTree(FAILING, 'welcome v3 (broken)');
+    setTree('sandbox-failing', 'welcome v3 (broken)');
     const started = await fleet.publisher.run([
       'rollout', 'start', fleet.publisher.tree, '--key', fleet.publisher.key, '--to', fleet.publisher.target,
       '--canary-role', 'canary', '--steps', '50,100', '--bake', '1s',

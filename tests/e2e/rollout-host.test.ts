@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
@@ -7,6 +7,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3Server, getText } from '../helpers/s3.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { AGENT_BIN, createAgentHost, type AgentHost } from '../helpers/agent-host.js';
+import { layFixtureTree } from '../helpers/fixture-trees.js';
 import { startRollout, changeRollout } from '../../agent/rollout/transitions.js';
 import { serializeRollout, type RolloutDocument } from '../../agent/rollout/document.js';
 import { cohortPoint } from '../../agent/rollout/cohort.js';
@@ -19,7 +20,6 @@ import type { Report } from '../../agent/report/types.js';
  * and the host keeps what it has; an abort brings an exposed host back past the serial check.
  * The documents are written here by hand (the operator commands have their own tests).
  */
-const GOOD = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 const BUCKET = 'releases';
 const PREFIX = 'puppet';
 
@@ -81,8 +81,7 @@ beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', BUCKET] });
   proxy = await startS3Proxy({ port: s3.port });
   keys = mkdtempSync(join(tmpdir(), 'agent-keys-'));
-  tree = mkdtempSync(join(tmpdir(), 'agent-tree-'));
-  cpSync(GOOD, tree, { recursive: true });
+  tree = layFixtureTree(mkdtempSync(join(tmpdir(), 'agent-tree-')), 'sandbox');
   expect((await agent('keygen', '--out', join(keys, 'release'))).exitCode).toBe(0);
   expect((await publish()).exitCode).toBe(0);
   previous = await current();

@@ -1,16 +1,16 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, readFileSync, writeFileSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startManifestServer, writeWrongKnownHosts } from '../helpers/sshd.js';
 import { startS3Server, listKeys, getText } from '../helpers/s3.js';
 import { createAgentHost, type AgentHost } from '../helpers/agent-host.js';
+import { SANDBOX_TREE } from '../helpers/fixture-trees.js';
 import type { Report } from '../../agent/report/types.js';
 
 /**
  * The core cycle as an operator drives it: the built `agent` binary, a real sshd serving the tree
  * through rrsync, real `puppet apply`, reports in a real S3 API on loopback.
  */
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 const BUCKET = 'fleet-reports';
 
 type Server = Awaited<ReturnType<typeof startManifestServer>>;
@@ -35,8 +35,7 @@ async function runNow(...args: string[]): Promise<{ exitCode: number; report: Re
 }
 
 beforeAll(async () => {
-  server = await startManifestServer();
-  cpSync(FIXTURE, server.distDir, { recursive: true });
+  server = await startManifestServer(SANDBOX_TREE);
   s3 = await startS3Server({ buckets: [BUCKET] });
   host = createAgentHost(
     {

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -7,13 +7,13 @@ import { PutObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { startS3Server, listKeys, getText } from '../helpers/s3.js';
 import { startS3Proxy, type S3Proxy } from '../helpers/s3-proxy.js';
 import { AGENT_BIN, createAgentHost, type AgentHost } from '../helpers/agent-host.js';
+import { copyTree, layFixtureTree } from '../helpers/fixture-trees.js';
 import type { Report } from '../../agent/report/types.js';
 
 /**
  * The S3 manifest source end to end: `agent publish --to s3://` into a loopback S3 server, agents
  * polling it through a proxy that counts every request and its answer.
  */
-const FIXTURE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
 const SOURCE_BUCKET = 'releases';
 const PREFIX = 'puppet';
 
@@ -47,8 +47,8 @@ beforeAll(async () => {
   s3 = await startS3Server({ buckets: ['fleet-reports', SOURCE_BUCKET] });
   proxy = await startS3Proxy({ port: s3.port });
   keys = mkdtempSync(join(tmpdir(), 'agent-keys-'));
-  tree = mkdtempSync(join(tmpdir(), 'agent-tree-'));
-  cpSync(FIXTURE, tree, { recursive: true });
+  tree = layFixtureTree(mkdtempSync(join(tmpdir(), 'agent-tree-')), 'sandbox');
+  // 28 files, each its own object: the sandbox tree's 8 and these 20
   for (let i = 0; i < 20; i++) writeFileSync(join(tree, `data-${i}.txt`), `payload ${i}\n`.repeat(100));
   expect((await agent('keygen', '--out', join(keys, 'release'))).exitCode).toBe(0);
   host = createAgentHost(
@@ -73,8 +73,8 @@ describe('agent publish --to s3://', () => {
   it('uploads the objects, the manifest and its signature, then current.json', async () => {
     const published = await publish();
     expect(published.exitCode).toBe(0);
-    expect(published.stdout).toMatch(/^objects: 22 uploaded \(\d+ bytes\), 0 already present$/m);
-    expect(published.stderr).toMatch(/agent: upload {3}22\/22 objects/);
+    expect(published.stdout).toMatch(/^objects: 28 uploaded \(\d+ bytes\), 0 already present$/m);
+    expect(published.stderr).toMatch(/agent: upload {3}28\/28 objects/);
     const pointer = await current();
     // at least the publish time in seconds (a publisher that lost what it published must still go forward)
     expect(pointer.serial).toBeGreaterThan(Date.parse('2026-01-01T00:00:00Z') / 1000);
@@ -87,7 +87,7 @@ describe('agent publish --to s3://', () => {
 
   it('publishing the same tree again uploads no object and keeps the release and serial', async () => {
     const again = await publish();
-    expect(again.stdout).toMatch(/^objects: 0 uploaded \(0 bytes\), 22 already present$/m);
+    expect(again.stdout).toMatch(/^objects: 0 uploaded \(0 bytes\), 28 already present$/m);
     expect(await current()).toEqual({ release_id: releaseIds[0], serial: serials[0] });
   });
 });
@@ -96,9 +96,9 @@ describe('an agent on the S3 source', () => {
   it('first run: pointer, manifest, signature, every object once; verified and applied', async () => {
     const { exitCode, report } = await runNow();
     expect(exitCode).toBe(2);
-    expect(report.source).toMatchObject({ type: 's3', url_or_bucket: `s3://${SOURCE_BUCKET}/${PREFIX}`, status: 'updated', release_id: releaseIds[0], files_changed: 22 });
+    expect(report.source).toMatchObject({ type: 's3', url_or_bucket: `s3://${SOURCE_BUCKET}/${PREFIX}`, status: 'updated', release_id: releaseIds[0], files_changed: 28 });
     expect(report.source.bytes_transferred).toBeGreaterThan(20 * 1000);
-    expect(objectGets()).toBe(22);
+    expect(objectGets()).toBe(28);
     expect(report.apply.release_id).toBe(releaseIds[0]);
     expect(readFileSync(join(host.sandbox, 'managed/motd'), 'utf8')).toBe('welcome v1\n');
     expect(readFileSync(join(host.stageDir, '.release/manifest.json'), 'utf8')).toBe(await getText(s3.client, SOURCE_BUCKET, `${PREFIX}/releases/${releaseIds[0]}.json`));
@@ -113,7 +113,7 @@ describe('an agent on the S3 source', () => {
 
   it('one changed file: only that object is downloaded; the rest are hard links from the cache', async () => {
     writeFileSync(join(tree, 'data-3.txt'), 'changed\n');
-    expect((await publish()).stdout).toMatch(/^objects: 1 uploaded \(8 bytes\), 21 already present$/m);
+    expect((await publish()).stdout).toMatch(/^objects: 1 uploaded \(8 bytes\), 27 already present$/m);
     const { exitCode, report } = await runNow();
     expect(exitCode).toBe(0);
     releaseIds.push(report.source.release_id!);
@@ -202,7 +202,7 @@ describe('an agent on the S3 source', () => {
     expect((await runNow()).exitCode).toBe(4);
     // the fix, published by a job that checks the tree out fresh: nothing of the last publish is remembered
     const fresh = mkdtempSync(join(tmpdir(), 'agent-checkout-'));
-    cpSync(tree, fresh, { recursive: true });
+    copyTree(tree, fresh);
     writeFileSync(join(fresh, 'data-6.txt'), 'the fix\n');
     while (Math.floor(Date.now() / 1000) <= ahead.serial) await new Promise((resolve) => setTimeout(resolve, 100));
     const published = await agent('publish', fresh, '--key', join(keys, 'release.key'), '--to', `s3://${SOURCE_BUCKET}/${PREFIX}`, '--endpoint', s3.endpoint);

@@ -1,10 +1,11 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startS3Server } from '../helpers/s3.js';
 import { AGENT_BIN, createLocalSourceHost, type AgentHost } from '../helpers/agent-host.js';
+import { copyTree } from '../helpers/fixture-trees.js';
 import type { Report } from '../../agent/report/types.js';
 
 /**
@@ -39,7 +40,7 @@ async function runNow(...args: string[]): Promise<{ exitCode: number; report: Re
 /** Put the published tree back exactly (its .release/ included). */
 function restoreDist(from = pristine): void {
   rmSync(dist, { recursive: true, force: true });
-  cpSync(from, dist, { recursive: true });
+  copyTree(from, dist);
 }
 
 const activeRelease = () => readlinkSync(host.stageDir).split('/').pop();
@@ -53,9 +54,9 @@ beforeAll(async () => {
   const published = await agent('publish', dist, '--key', join(keys, 'release.key'));
   expect(published.exitCode).toBe(0);
   pristine = mkdtempSync(join(tmpdir(), 'agent-pristine-'));
-  cpSync(dist, pristine, { recursive: true });
+  copyTree(dist, pristine);
   next = mkdtempSync(join(tmpdir(), 'agent-next-'));
-  cpSync(dist, next, { recursive: true });
+  copyTree(dist, next);
   writeFileSync(join(next, 'README'), 'release two\n');
   expect((await agent('publish', next, '--key', join(keys, 'release.key'))).exitCode).toBe(0);
   serial1 = serialOf(dist);
@@ -197,7 +198,7 @@ describe('a publisher that regenerates DIR from a checkout', () => {
     const active = activeRelease();
     // the checkout: the tree as git has it (no .release/), with a change, synced over DIR
     const checkout = mkdtempSync(join(tmpdir(), 'agent-checkout-'));
-    cpSync(next, checkout, { recursive: true });
+    copyTree(next, checkout);
     rmSync(join(checkout, '.release'), { recursive: true });
     writeFileSync(join(checkout, 'README'), 'release three, from git\n');
     await execa('rsync', ['-a', '--delete', `${checkout}/`, `${dist}/`]);

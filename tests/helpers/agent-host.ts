@@ -1,8 +1,9 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
+import { layFixtureTree } from './fixture-trees.js';
 
 /** The built binary, as an operator runs it (`npm test` builds before jest). */
 export const AGENT_BIN = new URL('../../dist/agent/main.js', import.meta.url).pathname;
@@ -86,18 +87,15 @@ function merge(base: Record<string, unknown>, overrides: Record<string, unknown>
   return out;
 }
 
-const E2E_TREE = new URL('../fixtures/trees/e2e/', import.meta.url).pathname;
-
 /**
- * A host whose manifest source is a local-path copy of the e2e fixture tree (`dist`, editable by the
+ * A host whose manifest source is a local-path copy of the sandbox fixture tree (`dist`, editable by the
  * test), reporting to the given loopback S3 server. remove() cleans up both.
  */
 export function createLocalSourceHost(
   s3: { endpoint: string; env: Record<string, string> },
   config: Record<string, unknown> = {},
 ): { host: AgentHost; dist: string; remove(): void } {
-  const dist = mkdtempSync(join(tmpdir(), 'agent-dist-'));
-  cpSync(E2E_TREE, dist, { recursive: true });
+  const dist = layFixtureTree(mkdtempSync(join(tmpdir(), 'agent-dist-')), 'sandbox');
   const host = createAgentHost({ source: { url: dist }, report: { bucket: 'fleet-reports', endpoint: s3.endpoint, force_path_style: true }, ...config }, s3.env);
   return {
     host,

@@ -1,9 +1,10 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { AGENT_BIN, createAgentHost, type AgentHost, type AgentRun } from './agent-host.js';
+import { layFixtureTree, type FixtureTree } from './fixture-trees.js';
 import { forEachConcurrently } from '../../agent/concurrency.js';
 import type { Report } from '../../agent/report/types.js';
 
@@ -31,7 +32,8 @@ export interface FleetOptions {
   size: number;
   s3: { endpoint: string; env: Record<string, string> };
   sourceEndpoint?: string;
-  tree: string;
+  /** The fixture tree the publisher starts with. */
+  tree: FixtureTree;
   /** Roles of host i (default none). */
   roles?: (index: number) => string[];
   /** drift_check_every of the hosts and of the publisher (the controller's silent-host rule). */
@@ -43,8 +45,7 @@ export const SOURCE_PREFIX = 'puppet';
 
 export async function createFleet(options: FleetOptions): Promise<TestFleet> {
   const work = mkdtempSync(join(tmpdir(), 'agent-fleet-'));
-  const tree = join(work, 'tree');
-  cpSync(options.tree, tree, { recursive: true });
+  const tree = layFixtureTree(join(work, 'tree'), options.tree);
   const key = join(work, 'release');
   await execa(process.execPath, [AGENT_BIN, 'keygen', '--out', key]);
   const source = { type: 's3', bucket: SOURCE_BUCKET, prefix: SOURCE_PREFIX, endpoint: options.sourceEndpoint ?? options.s3.endpoint, force_path_style: true, timeout: '30s' };

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPuppet, type PuppetRunInput } from '../../agent/apply/puppet-run.js';
@@ -12,15 +12,16 @@ import { statePaths, type StatePaths } from '../../agent/run/paths.js';
 import { exec } from '../../agent/adapters/exec.js';
 import { silentLog } from '../../agent/adapters/log.js';
 import { readProcessStat } from '../../agent/adapters/proc.js';
+import { copyTree, SANDBOX_TREE } from '../helpers/fixture-trees.js';
 
-const FIXTURES = new URL('../fixtures/manifests/', import.meta.url).pathname;
+const BROKEN_TREE = new URL('../fixtures/manifests/broken/', import.meta.url).pathname;
 const deps = { exec, log: silentLog() };
 
 /** A temp dir with a copy of a fixture tree, a sandbox for it to manage, and the agent's state paths. */
-function workspace(fixture: string) {
+function workspace(fixture = SANDBOX_TREE) {
   const work = mkdtempSync(join(tmpdir(), 'agent-puppet-'));
   const tree = join(work, 'tree');
-  cpSync(join(FIXTURES, fixture), tree, { recursive: true });
+  copyTree(fixture, tree);
   mkdirSync(join(work, 'sandbox'));
   return { work, tree, sandbox: join(work, 'sandbox'), paths: statePaths({ state_dir: join(work, 'state'), stage_dir: join(work, 'stage') }) };
 }
@@ -28,6 +29,7 @@ function workspace(fixture: string) {
 function puppet(space: { tree: string; sandbox: string; paths: StatePaths }, overrides: Partial<PuppetRunInput> & { timeout?: number; bin?: string } = {}) {
   const { timeout = 300_000, bin = 'puppet', ...rest } = overrides;
   return runPuppet(deps, {
+    // site/ is not in the tree: only modules/ reaches --modulepath
     config: { puppet: { bin, manifest: 'manifests', modulepath: ['site', 'modules'], mode: 'enforce', timeout, hiera_config: 'hiera.yaml', extra_args: [] } },
     paths: space.paths,
     releaseDir: space.tree,
@@ -59,7 +61,7 @@ describe('puppet apply on the sandbox fixture, run after run', () => {
   let space: ReturnType<typeof workspace>;
   const motd = () => join(space.sandbox, 'managed/motd');
   beforeAll(() => {
-    space = workspace('sandbox');
+    space = workspace();
   });
   afterAll(() => rmSync(space.work, { recursive: true, force: true }));
 
@@ -137,7 +139,7 @@ async function gone(match: { token?: string; pgid?: number }, withinMs = 5000): 
 
 describe('puppet apply when it cannot finish', () => {
   const spaces: Array<ReturnType<typeof workspace>> = [];
-  const fresh = (fixture: string) => {
+  const fresh = (fixture?: string) => {
     const space = workspace(fixture);
     spaces.push(space);
     return space;
@@ -145,7 +147,7 @@ describe('puppet apply when it cannot finish', () => {
   afterAll(() => spaces.forEach((space) => rmSync(space.work, { recursive: true, force: true })));
 
   it("a compile error: Puppet exit 1, its error line, no Facter noise, and no report (the stale one is gone)", async () => {
-    const space = fresh('broken');
+    const space = fresh(BROKEN_TREE);
     mkdirSync(space.paths.puppetDir, { recursive: true });
     writeFileSync(join(space.paths.puppetDir, 'last_run_report.yaml'), 'status: changed\n'); // a previous run's
     const run = await puppet(space);
@@ -161,7 +163,7 @@ describe('puppet apply when it cannot finish', () => {
     writeFileSync(join(space.tree, 'manifests/site.pp'), `exec { 'sleep': command => '/bin/sleep ${token}' }\n`);
 
   it('past its timeout Puppet is killed with its process group and the command it was running', async () => {
-    const space = fresh('sandbox');
+    const space = fresh();
     const token = `60.${process.pid}1`; // a sleep no other test runs
     sleeper(space, token);
     let pgid = 0;
@@ -177,7 +179,7 @@ describe('puppet apply when it cannot finish', () => {
   });
 
   it('an abort (the daemon stopping) ends Puppet and its command the same way', async () => {
-    const space = fresh('sandbox');
+    const space = fresh();
     const token = `60.${process.pid}2`;
     sleeper(space, token);
     const controller = new AbortController();
@@ -188,7 +190,7 @@ describe('puppet apply when it cannot finish', () => {
   });
 
   it('a missing puppet binary is a clear failure, not a crash', async () => {
-    const run = await puppet(fresh('sandbox'), { bin: '/nonexistent/puppet' });
+    const run = await puppet(fresh(), { bin: '/nonexistent/puppet' });
     expect(run).toMatchObject({ exitCode: null, timedOut: false, reportYaml: null });
     expect(run.errorLines[0]).toMatch(/^could not start \/nonexistent\/puppet: .*ENOENT/);
   });

@@ -17,10 +17,10 @@ import type { ActiveRelease } from '../../agent/source/types.js';
 import { generateKeyPair } from '../../agent/release/signature.js';
 import { writeKeyPair } from '../../agent/release/key-files.js';
 import { AGENT_BIN } from '../helpers/agent-host.js';
+import { SANDBOX_TREE } from '../helpers/fixture-trees.js';
 import { randomBytes } from 'node:crypto';
 
-const FIXTURE = new URL('../fixtures/trees/basic/', import.meta.url).pathname;
-const FIXTURE_FILES = ['README', 'bin/check.sh', 'files/current', 'files/motd', 'manifests/site.pp'];
+const FIXTURE_FILES = ['README', 'bin/check.sh', 'data/common.yaml', 'files/current', 'files/motd', 'hiera.yaml', 'manifests/site.pp', 'modules/sandbox_extra/manifests/init.pp'];
 let server: ManifestServer;
 let work: string;
 let rsyncCalls: string[][];
@@ -32,7 +32,7 @@ const spyExec: Exec = (request) => {
 const deps = { exec: spyExec, log: silentLog() };
 
 beforeAll(async () => {
-  server = await startManifestServer(FIXTURE);
+  server = await startManifestServer(SANDBOX_TREE);
 });
 afterAll(async () => server?.remove());
 beforeEach(() => {
@@ -70,7 +70,7 @@ describe('the rsync source over a real sshd with an rrsync read-only key', () =>
   it('stages the tree as a release named by its content, links and modes intact', async () => {
     const { fetched } = await fetchAndActivate();
     expect(fetched.status).toBe('updated');
-    expect(fetched.releaseId).toBe((await indexTree(FIXTURE)).releaseId);
+    expect(fetched.releaseId).toBe((await indexTree(SANDBOX_TREE)).releaseId);
     expect(fetched.filesChanged).toBe(FIXTURE_FILES.length);
     expect(fetched.bytesTransferred).toBeGreaterThan(0);
     expect(lstatSync(join(fetched.releaseDir, 'files/current')).isSymbolicLink()).toBe(true);
@@ -180,7 +180,7 @@ describe('the rsync source over a real sshd with an rrsync read-only key', () =>
     const config = configFor();
     const local = { ...config, source: { ...config.source, url: server.distDir } };
     const fetched = await fetchRsyncRelease(deps, local, statePaths(config), null);
-    expect(fetched.releaseId).toBe((await indexTree(FIXTURE)).releaseId);
+    expect(fetched.releaseId).toBe((await indexTree(SANDBOX_TREE)).releaseId);
     expect(rsyncCalls[0]).not.toContain('-e');
   });
 });
