@@ -4,7 +4,7 @@
  * options and Puppet flags are the agent's own (sshCommand, puppetArgs), so both sides pay for the same
  * ssh handshake and the same Puppet work; only what the agent adds around them differs.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sshCommand } from '../../agent/source/rsync-args.js';
 import { parseStats } from '../../agent/source/rsync-args.js';
@@ -18,14 +18,17 @@ export interface SeedScriptPaths {
   puppetDir: string;
 }
 
-/** argv of the script's two commands (pure). --stats is added to read the bytes; it costs nothing. */
-export function seedScriptArgv(source: Pick<BenchSource, 'url' | 'port' | 'clientKey' | 'knownHosts'>, paths: SeedScriptPaths): { rsync: string[]; puppet: string[] } {
+/**
+ * argv of the script's two commands (pure). --stats is added to read the bytes; it costs nothing.
+ * `modules`: the tree's module directories, given to Puppet as a cron script would (--modulepath).
+ */
+export function seedScriptArgv(source: Pick<BenchSource, 'url' | 'port' | 'clientKey' | 'knownHosts'>, paths: SeedScriptPaths, modules: readonly string[] = []): { rsync: string[]; puppet: string[] } {
   const ssh = sshCommand({ port: source.port, ssh_key: source.clientKey, known_hosts: source.knownHosts });
   // the agent's default puppet settings, from its own schema
   const { puppet } = parseConfig('source: {url: /srv/dist}\nreport: {bucket: b}\n', 'bench.yaml', () => true);
   return {
     rsync: ['-az', '--delete', '--stats', '-e', ssh, source.url, `${paths.stageDir}/`],
-    puppet: puppetArgs({ config: { puppet }, paths: { puppetDir: paths.puppetDir }, releaseDir: paths.stageDir, mode: 'enforce', modules: [] }),
+    puppet: puppetArgs({ config: { puppet }, paths: { puppetDir: paths.puppetDir }, releaseDir: paths.stageDir, mode: 'enforce', modules }),
   };
 }
 
@@ -41,7 +44,7 @@ export interface SeedScriptRun {
 export async function runSeedScript(source: BenchSource, dir: string, env: Record<string, string>): Promise<SeedScriptRun> {
   const paths = { stageDir: join(dir, 'puppetstage'), puppetDir: join(dir, 'seed-puppet') };
   mkdirSync(paths.stageDir, { recursive: true });
-  const argv = seedScriptArgv(source, paths);
+  const argv = seedScriptArgv(source, paths, ['modules'].filter((dir) => existsSync(join(source.distDir, dir))));
   const rsync = expectExit(await timed('rsync', argv.rsync, { env: { ...env, LC_ALL: 'C' } }), [0], 'seed script rsync');
   // Puppet's detailed exit codes: 0 unchanged, 2 changed; anything else is a broken baseline
   const puppet = expectExit(await timed('puppet', argv.puppet, { env }), [0, 2], 'seed script puppet apply');
