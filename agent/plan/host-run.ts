@@ -45,7 +45,7 @@ export async function runPlan(deps: Pick<Deps, 'exec' | 'log' | 'now'>, context:
   let run: PlanRunFacts | undefined;
   progress.note(`plan     ${plan.plan_id}: release ${shortId(candidate)} staged beside the active ${shortId(active?.id)}, never activated`);
   try {
-    const staged = await stageCandidate(config, paths, planDirs, active, candidate, source);
+    const staged = await stageCandidate(deps, config, paths, planDirs, active, candidate, source);
     releaseDir = staged.dir;
     progress.note(`plan     candidate ${staged.reused ? 'already staged' : `staged and verified (${staged.bytes} bytes downloaded)`}`);
   } catch (failure) {

@@ -2,18 +2,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Deps } from '../deps.js';
 import type { Config } from '../config/schema.js';
 import type { StatePaths } from '../run/paths.js';
 import type { ActiveRelease } from '../source/types.js';
 import { AgentError } from '../errors.js';
-import { s3SourceKeys } from '../source/s3-keys.js';
-import { httpStatus, isMissing, unreachable } from '../source/s3-poll.js';
+import { s3ReleaseReader } from '../source/s3-release-reader.js';
 import { downloadMissing } from '../source/s3-source.js';
 import { assembleVerifiedTree, trustPolicy } from '../source/staged-release.js';
 import { short } from '../release/manifest.js';
-import { trustManifest } from '../release/verify.js';
 import type { PlanPaths } from './paths.js';
 
 /**
@@ -24,6 +22,7 @@ import type { PlanPaths } from './paths.js';
  * is a fair question. Returns the tree's directory; a tree staged earlier is reused as it is.
  */
 export async function stageCandidate(
+  deps: Pick<Deps, 'log'>,
   config: Readonly<Config>,
   paths: StatePaths,
   plan: PlanPaths,
@@ -34,36 +33,16 @@ export async function stageCandidate(
   const dir = join(plan.treesDir, releaseId);
   await removeOtherTrees(plan.treesDir, releaseId);
   if (existsSync(dir)) return { dir, bytes: 0, reused: true };
-  const bucket = config.source.bucket ?? '';
-  const keys = s3SourceKeys(config.source.prefix);
-  const where = (key: string) => `s3://${bucket}/${key}`;
-  const get = (key: string) => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const getBytes = async (key: string): Promise<Buffer | null> => {
-    try {
-      return Buffer.from(await (await get(key)).Body!.transformToByteArray());
-    } catch (error) {
-      if (isMissing(error) || httpStatus(error) === 403) return null;
-      throw unreachable(where(key), error);
-    }
-  };
-  const manifestBytes = await getBytes(keys.manifest(releaseId));
-  if (!manifestBytes) throw new AgentError('source_rejected', `the plan's candidate release ${short(releaseId)} is not in the source: ${where(keys.manifest(releaseId))} is missing (or unreadable)`);
-  const signature = await getBytes(keys.signature(releaseId));
-  const policy = { ...(await trustPolicy(config, active, true)) };
-  const manifest = trustManifest({ bytes: manifestBytes, signature: signature?.toString('utf8') ?? null, where: where(keys.manifest(releaseId)) }, policy)!;
-  if (manifest.release_id !== releaseId) throw new AgentError('source_rejected', `${where(keys.manifest(releaseId))} describes release ${short(manifest.release_id)}, not ${short(releaseId)}`);
-  const bytes = await downloadMissing(paths.objectCacheDir, manifest, async (sha256) => {
-    try {
-      return (await get(keys.object(sha256))).Body as Readable;
-    } catch (error) {
-      if (isMissing(error) || httpStatus(error) === 403) throw new AgentError('source_rejected', `release ${short(releaseId)} lists ${where(keys.object(sha256))}, which is missing (or unreadable)`);
-      throw unreachable(where(keys.object(sha256)), error);
-    }
-  });
+  const reader = s3ReleaseReader(s3, config.source);
+  const policy = await trustPolicy(config, active, true);
+  const fetched = await reader.trustedManifest(releaseId, policy, 'the plan names its candidate');
+  const { manifest } = fetched;
+  const downloaded = await downloadMissing(paths.objectCacheDir, manifest, reader.objectOpener(manifest), { open: reader.packOpener(manifest), log: deps.log });
+  const bytes = reader.bytes() + downloaded;
   await mkdir(plan.treesDir, { recursive: true });
   const staging = join(plan.treesDir, `.staging-${randomBytes(6).toString('hex')}`);
   try {
-    const { index } = await assembleVerifiedTree(config, paths, active, staging, { manifest, manifestBytes, signature }, policy);
+    const { index } = await assembleVerifiedTree(config, paths, active, staging, fetched, policy);
     if (index.releaseId !== releaseId) throw new AgentError('source_rejected', `the staged candidate hashes to ${short(index.releaseId)}, not ${short(releaseId)}`);
     await rename(staging, dir);
     return { dir, bytes, reused: false };

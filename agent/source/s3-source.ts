@@ -2,23 +2,21 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Deps } from '../deps.js';
 import type { Config } from '../config/schema.js';
 import type { StatePaths } from '../run/paths.js';
 import type { ActiveRelease, FetchedRelease, FetchOptions } from './types.js';
-import { AgentError } from '../errors.js';
 import { createS3Client, DEFAULT_S3_LIMITS } from '../adapters/s3.js';
 import { forEachConcurrently } from '../concurrency.js';
-import { s3SourceKeys } from './s3-keys.js';
-import { short, type ReleaseManifest } from '../release/manifest.js';
-import { trustManifest } from '../release/verify.js';
+import type { ReleaseManifest } from '../release/manifest.js';
 import { countChangedFiles } from '../release/tree-index.js';
 import { STAGING_PREFIX } from '../release/prune.js';
 import { cachedEntries, DeferredEntries, ensureEntry, entryName, storeObject, storeVerifiedBytes } from './object-cache.js';
 import { packOrder, PackMismatch, readPack, shouldUsePack } from './pack.js';
 import { assembleVerifiedTree, keepRelease, trustPolicy } from './staged-release.js';
-import { httpStatus, isMissing, pollS3Source, unreachable } from './s3-poll.js';
+import { pollS3Source, unreachable } from './s3-poll.js';
+import { s3ReleaseReader } from './s3-release-reader.js';
 import { decideTarget } from '../rollout/host-target.js';
 
 /** Downloads in flight at once: enough to fill a link on small files, few enough to be polite to S3. */
@@ -41,35 +39,18 @@ export async function fetchS3Release(
   options: FetchOptions = {},
   s3: S3Client = createS3Client(config.source, process.env, SOURCE_LIMITS),
 ): Promise<FetchedRelease> {
-  const bucket = config.source.bucket ?? '';
-  const keys = s3SourceKeys(config.source.prefix);
-  const where = (key: string) => `s3://${bucket}/${key}`;
-  const get = (key: string, ifNoneMatch?: string) =>
-    s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfNoneMatch: ifNoneMatch }), { abortSignal: options.signal });
-  let bytesTransferred = 0;
-  const getBytes = async (key: string): Promise<Buffer | null> => {
-    try {
-      const body = Buffer.from(await (await get(key)).Body!.transformToByteArray());
-      bytesTransferred += body.length;
-      return body;
-    } catch (error) {
-      if (isMissing(error) || httpStatus(error) === 403) return null; // no s3:ListBucket: S3 says 403 for a missing key
-      throw unreachable(where(key), error);
-    }
-  };
-
+  const reader = s3ReleaseReader(s3, config.source, options.signal);
   try {
     const basePolicy = await trustPolicy(config, active, options.allowDowngrade ?? false);
     const polled = await pollS3Source({
-      get,
-      keys,
-      where,
+      get: reader.get,
+      keys: reader.keys,
+      where: reader.where,
       stateFile: paths.sourcePointerFile,
       seenFile: paths.rolloutSeenFile,
       trustedKeys: basePolicy.keys,
       useCache: active !== null,
     });
-    bytesTransferred += polled.bytes;
     const target = decideTarget({
       pointer: polled.pointer,
       rollout: polled.rollout,
@@ -80,50 +61,20 @@ export async function fetchS3Release(
     const named = { namedBy: target.namedBy, ...(target.rollout ? { rollout: target.rollout } : {}) };
     await polled.remember();
     if (active && (!target.release || target.release.release_id === active.id)) {
-      return { ...unchanged(active, bytesTransferred), ...named, ...(target.held ? { held: target.held } : {}) };
+      return { ...unchanged(active, polled.bytes), ...named, ...(target.held ? { held: target.held } : {}) };
     }
     const release = target.release ?? polled.pointer;
     const policy = { ...basePolicy, allowDowngrade: basePolicy.allowDowngrade || target.allowDowngrade };
     const naming = target.rollout ? `rollout ${target.rollout.rollout_id} names` : 'current.json points at';
-
-    const manifestKey = keys.manifest(release.release_id);
-    const manifestBytes = await getBytes(manifestKey);
-    if (!manifestBytes) {
-      throw new AgentError('source_rejected', `${naming} release ${short(release.release_id)}, but ${where(manifestKey)} is missing (or unreadable)`);
-    }
-    const signature = await getBytes(keys.signature(release.release_id));
-    const manifest = trustManifest({ bytes: manifestBytes, signature: signature?.toString('utf8') ?? null, where: where(manifestKey) }, policy)!;
-    if (manifest.release_id !== release.release_id) {
-      throw new AgentError('source_rejected', `${naming} release ${short(release.release_id)}, but ${where(manifestKey)} describes ${short(manifest.release_id)}`);
-    }
-
-    const openPack = async (): Promise<Readable | null> => {
-      const key = keys.pack(manifest.release_id);
-      try {
-        const response = await get(key);
-        bytesTransferred += response.ContentLength ?? 0;
-        return response.Body as Readable;
-      } catch (error) {
-        if (isMissing(error) || httpStatus(error) === 403) return null; // published before packs: one GET per object
-        throw unreachable(where(key), error);
-      }
-    };
-    const downloaded = await downloadMissing(paths.objectCacheDir, manifest, async (sha256) => {
-      try {
-        return (await get(keys.object(sha256))).Body as Readable;
-      } catch (error) {
-        if (isMissing(error) || httpStatus(error) === 403) {
-          throw new AgentError('source_rejected', `release ${short(manifest.release_id)} lists ${where(keys.object(sha256))}, which is missing (or unreadable)`);
-        }
-        throw unreachable(where(keys.object(sha256)), error);
-      }
-    }, { open: openPack, log: deps.log });
-    bytesTransferred += downloaded;
+    const fetched = await reader.trustedManifest(release.release_id, policy, naming);
+    const { manifest } = fetched;
+    const downloaded = await downloadMissing(paths.objectCacheDir, manifest, reader.objectOpener(manifest), { open: reader.packOpener(manifest), log: deps.log });
+    const bytesTransferred = polled.bytes + reader.bytes() + downloaded;
 
     await mkdir(paths.releasesDir, { recursive: true });
     const staging = join(paths.releasesDir, `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`);
     try {
-      const { index, previous } = await assembleVerifiedTree(config, paths, active, staging, { manifest, manifestBytes, signature }, policy);
+      const { index, previous } = await assembleVerifiedTree(config, paths, active, staging, fetched, policy);
       const releaseDir = await keepRelease(paths, staging, index);
       const filesChanged = previous ? countChangedFiles(previous, index) : Object.keys(manifest.files).length;
       return { status: 'updated', releaseId: index.releaseId, releaseDir, filesChanged, bytesTransferred, ...named };

@@ -169,7 +169,7 @@ describe('bad plans on the host: clear messages, nothing applied', () => {
     const result = await planNow(planId, '--json');
     expect(result.exitCode).toBe(4);
     const report = JSON.parse(result.stdout) as PlanReport;
-    expect(report.failures[0]!.message).toMatch(/could not stage the candidate: the plan's candidate release \w{12} is not in the source/);
+    expect(report.failures[0]!.message).toMatch(/could not stage the candidate: the plan names its candidate release \w{12}, but s3:\/\/\S+ is missing/);
     expect(await answerKeys(planId)).toEqual([`plans/${planId}/${host.id}.json`]);
     expect(stageTarget()).toBe(active);
     expect(readFileSync(join(host.host.sandbox, 'managed/motd'), 'utf8')).toBe('welcome v1\n');
