@@ -90,8 +90,10 @@ mv "$root/opt/agent" "$root/opt/agent.old" && mv "$staging" "$root/opt/agent" &&
 
 # the wrapper names the node binary, so the agent never depends on PATH (systemd's is short)
 node_in_image=${node_bin#"$root"}
+# `agent daemon` runs lean (DAEMON_NODE_FLAGS in agent/commands/daemon.ts says why); nothing else does
 cat > "$root/usr/local/bin/agent.new" <<WRAPPER
 #!/bin/sh
+[ "\$1" = daemon ] && exec $node_in_image --lite-mode --no-expose-wasm /opt/agent/dist/agent/main.js "\$@"
 exec $node_in_image /opt/agent/dist/agent/main.js "\$@"
 WRAPPER
 chmod 0755 "$root/usr/local/bin/agent.new"

@@ -31,6 +31,16 @@ export interface DaemonFile {
  * run: `agent run-now --trigger schedule|boot|signal --no-wait`. It never loads the S3 SDK or the
  * Puppet report code itself, so it idles near bare Node's memory. Exits 0 after a clean stop.
  */
+/**
+ * Node flags the installed `agent` wrapper (ami/install.sh) starts the daemon with, and the bench
+ * measures it with. The daemon only supervises (a timer, one child per run), yet Node's own module
+ * loading makes a function hot enough at start-up for V8's optimizing compiler, whose code then sits
+ * in the daemon's memory (about 4 MB here, bench 3). Lite mode runs the daemon interpreted; its runs
+ * are children started without these flags, so they keep the full JIT. --no-expose-wasm: lite mode
+ * has no WebAssembly, and says so on stderr unless asked not to.
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--lite-mode', '--no-expose-wasm'];
+
 /** EX_CONFIG (sysexits.h): the unit's RestartPreventExitStatus, so a bad config does not crash-loop. */
 export const EXIT_BAD_CONFIG = 78;
 

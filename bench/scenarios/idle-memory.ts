@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { startRig } from '../lib/rig.js';
 import { AGENT_BIN } from '../lib/paths.js';
 import { sampleIdle, type IdleSample } from '../lib/idle-sample.js';
+import { DAEMON_NODE_FLAGS } from '../../agent/commands/daemon.js';
 import { processTree } from '../lib/proc-memory.js';
 import { startSilentServer } from '../lib/silent-server.js';
 import { sleep, waitFor } from '../lib/wait.js';
@@ -34,7 +35,7 @@ export const idleMemory: Scenario = {
     const idle = (sample: IdleSample) => (sample.cpuTicks === 0 ? 'idle' : `${sample.cpuTicks} CPU ticks while sampled`);
     return {
       baseline: '`puppet agent --no-daemonize` waiting on a server that never answers (temp confdir/vardir/logdir/rundir)',
-      subject: `\`agent daemon\` (no boot run, schedule far away), its children included`,
+      subject: `\`agent daemon\` as the installed wrapper starts it (\`node ${DAEMON_NODE_FLAGS.join(' ')}\`; no boot run, schedule far away), its children included`,
       rows: [
         { metric: 'idle RSS after start-up', unit: 'MB', baseline: puppet.rssMb, subject: agent.started.rssMb, ratio: ratioOf(agent.started.rssMb.median, puppet.rssMb.median), target: TARGET },
         { metric: `idle RSS after ${runs} completed runs`, unit: 'MB', baseline: puppet.rssMb, subject: agent.afterRuns.rssMb, ratio: ratioOf(agent.afterRuns.rssMb.median, puppet.rssMb.median), target: TARGET },
@@ -79,7 +80,8 @@ async function measureDaemon(
 ): Promise<{ started: IdleSample; afterRuns: IdleSample; longIdle: IdleSample; runsSeen: number }> {
   const rig = await startRig();
   const host = rig.host('i-0bench0000000idle', { schedule: '0 0 1 1 *', run_at_boot: false });
-  const daemon = execa(process.execPath, [AGENT_BIN, 'daemon', '--config', host.configPath], { env: host.env, reject: false, stdio: 'ignore' });
+  // as the installed wrapper starts it (ami/install.sh)
+  const daemon = execa(process.execPath, [...DAEMON_NODE_FLAGS, AGENT_BIN, 'daemon', '--config', host.configPath], { env: host.env, reject: false, stdio: 'ignore' });
   try {
     const pid = daemon.pid!;
     // started: daemon.json written and the config-check and register children gone

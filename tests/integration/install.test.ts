@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { generateKeyPair } from '../../agent/release/signature.js';
 import { parseConfig } from '../../agent/config/load.js';
+import { DAEMON_NODE_FLAGS } from '../../agent/commands/daemon.js';
 
 /** ami/install.sh --root into a directory tree, from the real packed artefact (`npm pack`). */
 const REPO = new URL('../..', import.meta.url).pathname;
@@ -50,7 +51,10 @@ describe('ami/install.sh --root', () => {
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
     // the wrapper names image paths; outside a chroot, run what it points at
-    expect(readFileSync(join(root, 'usr/local/bin/agent'), 'utf8')).toBe(`#!/bin/sh\nexec ${process.execPath} /opt/agent/dist/agent/main.js "$@"\n`);
+    // the daemon with the flags the bench measures it with, every other command without them
+    expect(readFileSync(join(root, 'usr/local/bin/agent'), 'utf8')).toBe(
+      `#!/bin/sh\n[ "$1" = daemon ] && exec ${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} /opt/agent/dist/agent/main.js "$@"\nexec ${process.execPath} /opt/agent/dist/agent/main.js "$@"\n`,
+    );
     const version = await execa(process.execPath, [join(root, 'opt/agent/dist/agent/main.js'), '--version']);
     expect(version.stdout).toMatch(/^agent \d+\.\d+\.\d+ \(commit [0-9a-f]{12}\)$/);
     // its bundled dependencies load (the tarball carries them: package.json bundleDependencies)
