@@ -78,8 +78,13 @@ export function releaseFileArgs(source: RsyncEndpoint, stagingDir: string, contr
  * (rsync's per-file fsync cost 1.5 ms a file: most of a 10,000-file first sync), so a power cut
  * still cannot leave an activated release with torn files.
  */
-export function stageArgs(source: RsyncEndpoint, stagingDir: string, activeDir: string | null, control?: SshControl): string[] {
+export function stageArgs(source: RsyncEndpoint, stagingDir: string, activeDir: string | null, control?: SshControl, exactTimes = false): string[] {
   const args = [...commonArgs(source, control), '--stats'];
+  // rsync's quick check compares whole seconds: a file republished within the same second at the same
+  // size (a manifest, a generated file) would be hard-linked from the active release or kept from a
+  // recycled one, stale, and the release refused at every poll. For a signed release (which never
+  // adopts source times into the active one) times are compared to the nanosecond.
+  if (exactTimes) args.push('--modify-window=-1');
   if (activeDir) args.push(`--link-dest=${activeDir}`);
   return [...args, sourceUrl(source.url ?? ''), `${stagingDir}/`];
 }

@@ -20,7 +20,7 @@ import { formatDuration } from '../config/duration.js';
 import { syncFileSystem } from '../adapters/files.js';
 import { heldBack } from '../rollout/host-target.js';
 import { isRemoteUrl, pollIntervalMs } from '../config/semantics.js';
-import { PERSIST_MARGIN_S, sshControlFor, type SshControl } from './ssh-control.js';
+import { PERSIST_MARGIN_S, RUN_PERSIST_S, sshControlFor, type SshControl } from './ssh-control.js';
 
 type FetchDeps = Pick<Deps, 'exec' | 'log'>;
 
@@ -65,7 +65,7 @@ export async function fetchRsyncRelease(
     // a signed successor: stage into the release the next prune would delete (release/recycle.ts)
     const recycled = active && manifest ? await recycleRelease(paths, active, manifest, recycling) : undefined;
     const target = recycled ? recycling : staging;
-    const stats = parseStats((await rsync(stageArgs(config.source, target, active?.dir ?? null, control))).stdout);
+    const stats = parseStats((await rsync(stageArgs(config.source, target, active?.dir ?? null, control, manifest !== null))).stdout);
     await syncFileSystem(target); // the new files durable before anything trusts them (stageArgs)
     const bytesTransferred = polledBytes + stats.bytesTransferred;
     const previous = active ? await readTreeIndex(paths, active.id) : undefined;
@@ -93,7 +93,7 @@ async function sshControl(config: Readonly<Config>, paths: StatePaths, keep: boo
   await mkdir(paths.sshDir, { recursive: true, mode: 0o700 });
   await chmod(paths.sshDir, 0o700);
   const knownHosts = await readFile(source.known_hosts, 'utf8').catch(() => ''); // unreadable: ssh says so itself
-  const persist = keep ? pollIntervalMs(config.schedule) / 1000 + PERSIST_MARGIN_S : null;
+  const persist = keep ? pollIntervalMs(config.schedule) / 1000 + PERSIST_MARGIN_S : RUN_PERSIST_S;
   return sshControlFor(source, knownHosts, paths.sshDir, persist);
 }
 

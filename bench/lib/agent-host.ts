@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { timed, type TimedRun } from './timed.js';
 import { AGENT_BIN } from './paths.js';
+import { CONFIG_SNAPSHOT_ENV } from '../../agent/config/path.js';
+import { statePaths } from '../../agent/run/paths.js';
 
 export interface BenchHost {
   dir: string;
@@ -37,4 +39,9 @@ export function createBenchHost(config: Record<string, unknown>, env: Record<str
     run: (args, extraEnv = {}) => timed(process.execPath, [AGENT_BIN, ...args, '--config', configPath], { env: { ...hostEnv, ...extraEnv } }),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** What the daemon adds to its runs' environment (commands/daemon.ts): where they keep the config snapshot. */
+export function daemonChildEnv(host: Pick<BenchHost, 'stateDir'>): Record<string, string> {
+  return { [CONFIG_SNAPSHOT_ENV]: statePaths({ state_dir: host.stateDir, stage_dir: '' }).configSnapshotFile };
 }

@@ -11,9 +11,9 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { BUCKET, publishToS3, startRig, type BenchSource } from '../lib/rig.js';
 import { bundleLikeTheAgent } from '../lib/bundle.js';
 import { pollArgs } from '../../agent/source/rsync-args.js';
-import { CONFIG_SNAPSHOT_ENV } from '../../agent/config/path.js';
-import { statePaths } from '../../agent/run/paths.js';
+import { RUN_PERSIST_S } from '../../agent/source/ssh-control.js';
 import { runSeedScript } from '../lib/seed-script.js';
+import { daemonChildEnv } from '../lib/agent-host.js';
 import { expectExit, timed } from '../lib/timed.js';
 import { reportOf } from '../lib/report-json.js';
 import { stageTimes } from '../lib/progress-lines.js';
@@ -104,8 +104,6 @@ export const noChangePoll: Scenario = {
 
 const s = (ms: number) => ms / 1000;
 
-/** What the daemon adds to its runs' environment (commands/daemon.ts): the config snapshot's place. */
-const daemonChildEnv = (host: { stateDir: string }) => ({ [CONFIG_SNAPSHOT_ENV]: statePaths({ state_dir: host.stateDir, stage_dir: '' }).configSnapshotFile });
 const sums = (a: number[], b: number[]) => a.map((value, index) => value + (b[index] ?? 0));
 
 /**
@@ -123,7 +121,7 @@ async function floorCommands(source: BenchSource, host: { stateDir: string; dir:
   const s3Target = await s3();
   return {
     node: () => timed(process.execPath, ['-e', '0']),
-    rsync: () => timed('rsync', pollArgs(endpoint, realpathSync(join(host.dir, 'puppetstage')), { path: keptSocket(), persistSeconds: null })),
+    rsync: () => timed('rsync', pollArgs(endpoint, realpathSync(join(host.dir, 'puppetstage')), { path: keptSocket(), persistSeconds: RUN_PERSIST_S })),
     s3: () => timed(process.execPath, [getScript, s3Target.endpoint, BUCKET, 'source/current.json', s3Target.etag], { env: s3Target.env }),
   };
 }

@@ -52,6 +52,12 @@ describe('rsync arguments', () => {
     expect(args.slice(-1)).toEqual(['/s/releases/.staging-1/']);
   });
 
+  it('compares times to the nanosecond for a signed release only (a same-second, same-size change is never taken as unchanged)', () => {
+    expect(stageArgs(remote, '/s/new', '/s/releases/abc', undefined, true)).toContain('--modify-window=-1');
+    expect(stageArgs(remote, '/s/new', '/s/releases/abc')).not.toContain('--modify-window=-1');
+    expect(pollArgs(remote, '/s/releases/abc')).not.toContain('--modify-window=-1'); // a plain tree adopts source times at ms precision
+  });
+
   it('uses no ssh for a local path and always copies the contents of the source', () => {
     const args = stageArgs({ ...remote, url: '/srv/dist' }, '/s/new', null);
     expect(args).not.toContain('-e');
