@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { execa, type ResultPromise } from 'execa';
 import { freePort, waitForPort } from './ports.js';
+import { descendantsOf, signalProcesses } from '../../agent/adapters/process-tree.js';
 
 /**
  * A real manifest server for tests: OpenSSH's sshd on 127.0.0.1 with its own config and host key,
@@ -107,7 +108,11 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     },
     async stop() {
       if (!daemon) return;
+      // a server that is down has no sessions either: an SSH master a client keeps would otherwise
+      // go on serving through the connection it already has
+      const sessions = daemon.pid ? descendantsOf(daemon.pid) : [];
       daemon.kill('SIGTERM');
+      signalProcesses(sessions, 'SIGTERM');
       await daemon;
       daemon = undefined;
     },
