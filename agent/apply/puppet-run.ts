@@ -46,9 +46,7 @@ export async function runPuppet(deps: Pick<Deps, 'exec' | 'log'>, input: PuppetR
   await mkdir(input.paths.puppetDir, { recursive: true, mode: 0o750 });
   // a compile error writes no report: a stale one must never be read as this run's (FIELD-NOTES)
   await rm(files.lastRunReport, { force: true });
-  const modules: string[] = [];
-  for (const dir of input.config.puppet.modulepath) if (await isDirectory(join(input.releaseDir, dir))) modules.push(dir);
-  const args = puppetArgs({ ...input, modules });
+  const args = puppetArgs({ ...input, modules: await presentModuleDirs(input.releaseDir, input.config.puppet.modulepath) });
   deps.log.debug({ bin: input.config.puppet.bin, args }, 'starting puppet apply');
   // exec's deadline also ends what Puppet started in sessions of its own (exec resources: setsid)
   const result: ExecResult = await deps.exec({
@@ -98,6 +96,13 @@ export function puppetErrorLines(output: string): string[] {
 /** The report's `puppet_version`, read without parsing the whole report (the caller parses it anyway). */
 export function versionIn(reportYaml: string): string | null {
   return /^puppet_version: ['"]?([^'"\s]+)['"]?\s*$/m.exec(reportYaml)?.[1] ?? null;
+}
+
+/** The modulepath directories `releaseDir` has, in order: Puppet is given those only. */
+export async function presentModuleDirs(releaseDir: string, modulepath: readonly string[]): Promise<string[]> {
+  const present: string[] = [];
+  for (const dir of modulepath) if (await isDirectory(join(releaseDir, dir))) present.push(dir);
+  return present;
 }
 
 async function isDirectory(path: string): Promise<boolean> {

@@ -27,11 +27,6 @@ export interface DaemonFile {
 }
 
 /**
- * `agent daemon`: a small supervisor. It registers (in a child), then starts one child process per
- * run: `agent run-now --trigger schedule|boot|signal --no-wait`. It never loads the S3 SDK or the
- * Puppet report code itself, so it idles near bare Node's memory. Exits 0 after a clean stop.
- */
-/**
  * Node flags the installed `agent` wrapper (ami/install.sh) starts the daemon with, and the bench
  * measures it with. The daemon only supervises (a timer, one child per run), yet Node's own module
  * loading makes a function hot enough at start-up for V8's optimizing compiler, whose code then sits
@@ -44,6 +39,11 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--lite-mode', '--no-expose
 /** EX_CONFIG (sysexits.h): the unit's RestartPreventExitStatus, so a bad config does not crash-loop. */
 export const EXIT_BAD_CONFIG = 78;
 
+/**
+ * `agent daemon`: a small supervisor. It registers (in a child), then starts one child process per
+ * run: `agent run-now --trigger schedule|boot|signal --no-wait`. It never loads the S3 SDK or the
+ * Puppet report code itself, so it idles near bare Node's memory. Exits 0 after a clean stop.
+ */
 export async function daemonCommand(command: ParsedCommand, io: CommandIo): Promise<number> {
   const flag = typeof command.values.config === 'string' ? command.values.config : undefined;
   const path = resolveConfigPath(flag, io.env);

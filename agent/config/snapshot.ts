@@ -11,8 +11,8 @@ import { buildInfo } from '../version.js';
  * The daemon's children validate the same config file at every tick. The YAML parser and the schema
  * library are the largest part of a tick's start-up (about 0.07 s of 0.3 to 0.45 s, bench 1), so a
  * child keeps the config it validated in a snapshot under state_dir (the daemon names the file in
- * CONFIG_SNAPSHOT_ENV, config/path.ts) and the next child uses it only when nothing that decided it has changed: the
- * same file, byte for byte (sha256), read by the same build of the agent. The checks that look at
+ * CONFIG_SNAPSHOT_ENV, config/path.ts), and the next child uses it only when nothing that decided it
+ * has changed: the same file, byte for byte (sha256), read by the same build of the agent. The checks that look at
  * other files (keys, known_hosts) run again every time. Any doubt, and the file is validated afresh.
  */
 const SNAPSHOT_SCHEMA = 'agent.config-snapshot/v1' as const;

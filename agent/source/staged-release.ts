@@ -7,6 +7,7 @@ import type { ActiveRelease } from './types.js';
 import { AgentError } from '../errors.js';
 import { indexTree, readTreeIndex, writeTreeIndex, type TreeIndex } from '../release/tree-index.js';
 import { assembleTree } from './object-cache.js';
+import type { FetchedManifest } from './s3-release-reader.js';
 import { MANIFEST_FILE, SIGNATURE_FILE, type ReleaseManifest } from '../release/manifest.js';
 import { checkTreeMatchesManifest, trustManifest, type OfferedManifest, type TrustPolicy } from '../release/verify.js';
 import { readTrustedKeys } from '../release/key-files.js';
@@ -77,7 +78,7 @@ export async function assembleVerifiedTree(
   paths: StatePaths,
   active: ActiveRelease | null,
   staging: string,
-  offered: { manifest: ReleaseManifest; manifestBytes: Buffer; signature: Buffer | null },
+  offered: FetchedManifest,
   policy: TrustPolicy,
 ): Promise<{ index: TreeIndex; previous: TreeIndex | undefined }> {
   await assembleTree(paths.objectCacheDir, offered.manifest.files, staging);
