@@ -3,10 +3,11 @@
  * loopback through `rrsync -ro` (the production authorized_keys form), a loopback S3 API for reports,
  * and agent hosts (config + state dir + sandbox under one temp dir) pointed at both.
  */
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSshd, type Sshd } from '../../tests/helpers/sshd.js';
+import { copyTree } from '../../tests/helpers/fixture-trees.js';
 import { startBenchS3, type BenchS3 } from './s3.js';
 import { createBenchHost, type BenchHost } from './agent-host.js';
 import { AGENT_BIN, FIXTURE_TREE } from './paths.js';
@@ -38,7 +39,7 @@ export interface Rig {
 
 export async function startRig(options: { logConnections?: boolean; countBytes?: boolean } = {}): Promise<Rig> {
   const distDir = mkdtempSync(join(tmpdir(), 'bench-dist-'));
-  cpSync(FIXTURE_TREE, distDir, { recursive: true, verbatimSymlinks: true });
+  copyTree(FIXTURE_TREE, distDir);
   const logFile = join(distDir, '..', `${distDir.split('/').pop()}.connections`);
   const command = options.logConnections ? connectionLogger(distDir, logFile) : `/usr/bin/rrsync -ro ${distDir}`;
   let sshd: Sshd | undefined;

@@ -5,11 +5,12 @@
  * so the figures are the source stage alone. Baseline: the seed's `rsync -az --delete` of the same tree
  * over the same sshd, into a copy it keeps up to date (what the cron script paid before Puppet).
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startSshd } from '../../tests/helpers/sshd.js';
+import { copyTree } from '../../tests/helpers/fixture-trees.js';
 import { parseConfig } from '../../agent/config/load.js';
 import { statePaths } from '../../agent/run/paths.js';
 import { exec } from '../../agent/adapters/exec.js';
@@ -125,7 +126,7 @@ export const treeScale: Scenario = {
 
 /** The sandbox fixture tree and `size` small files, 100 to a directory. */
 function writeTree(dist: string, size: number): void {
-  cpSync(FIXTURE_TREE, dist, { recursive: true, verbatimSymlinks: true });
+  copyTree(FIXTURE_TREE, dist);
   for (let i = 0; i < size; i++) {
     const dir = join(dist, 'data', String(Math.floor(i / 100)));
     if (i % 100 === 0) mkdirSync(dir, { recursive: true });

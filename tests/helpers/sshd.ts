@@ -1,10 +1,11 @@
-import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { execa, type ResultPromise } from 'execa';
 import { freePort, waitForPort } from './ports.js';
 import { descendantsOf, signalProcesses } from '../../agent/adapters/process-tree.js';
+import { copyTree } from './fixture-trees.js';
 
 /**
  * A real manifest server for tests: OpenSSH's sshd on 127.0.0.1 with its own config and host key,
@@ -131,7 +132,7 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
  */
 export async function startManifestServer(treeDir?: string): Promise<ManifestServer> {
   const distDir = mkdtempSync(join(tmpdir(), 'agent-dist-'));
-  if (treeDir) cpSync(treeDir, distDir, { recursive: true, verbatimSymlinks: true });
+  if (treeDir) copyTree(treeDir, distDir);
   const sshd = await startSshd({ authorizedKeys: (key) => `restrict,command="/usr/bin/rrsync -ro ${distDir}" ${key}\n` });
   return {
     port: sshd.port,
